@@ -1,0 +1,358 @@
+//! Reverse-mode automatic differentiation, define-by-run.
+//!
+//! Each op output records an [`Op`] naming its inputs. `Tensor::backward` orders the graph
+//! with an iterative depth-first walk (deep graphs cannot overflow the stack), visits nodes
+//! from the output back, applies each op's rule (all rules live in `backward.rs`, one
+//! exhaustive `match`), accumulates gradients on fan-out, frees each intermediate gradient as
+//! soon as it has been passed on, and adds the result into the leaves' `.grad()`.
+
+mod backward;
+mod gradcheck;
+
+pub use gradcheck::{gradcheck, GradCheck};
+
+use crate::shape::DimVec;
+use crate::tensor::NodeId;
+use crate::{Error, Result, Tensor};
+use smallvec::SmallVec;
+use std::cell::Cell;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+
+thread_local! {
+    static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
+}
+
+/// Disables graph recording until dropped (PyTorch's `with torch.no_grad():`). Nests.
+#[must_use = "gradient recording resumes as soon as the guard is dropped"]
+pub struct NoGradGuard {
+    prev: bool,
+}
+
+/// Turn graph recording off for the current thread until the guard is dropped.
+pub fn no_grad() -> NoGradGuard {
+    NoGradGuard {
+        prev: GRAD_ENABLED.with(|g| g.replace(false)),
+    }
+}
+
+impl Drop for NoGradGuard {
+    fn drop(&mut self) {
+        GRAD_ENABLED.with(|g| g.set(self.prev));
+    }
+}
+
+/// Whether ops on this thread currently record the graph.
+pub fn is_grad_enabled() -> bool {
+    GRAD_ENABLED.with(|g| g.get())
+}
+
+pub(crate) fn should_record(inputs: &[&Tensor]) -> bool {
+    is_grad_enabled() && inputs.iter().any(|t| t.requires_grad())
+}
+
+/// Elementwise functions of one tensor. Parameters are stored as f64 and cast per dtype.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum UnaryOp {
+    Neg,
+    Exp,
+    Log,
+    Log1p,
+    Sqrt,
+    Abs,
+    Sin,
+    Cos,
+    Tanh,
+    Sigmoid,
+    LogSigmoid,
+    Relu,
+    LeakyRelu(f64),
+    GeluErf,
+    GeluTanh,
+    Silu,
+    Softplus { beta: f64, threshold: f64 },
+    Elu(f64),
+    Erf,
+    Square,
+    Reciprocal,
+    PowScalar(f64),
+    /// Bounds may be +-inf for a one-sided clamp.
+    Clamp(f64, f64),
+    AddScalar(f64),
+    MulScalar(f64),
+}
+
+/// Elementwise functions of two same-shape tensors (broadcasting happens before, as an
+/// explicit `Expand` in the graph).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Maximum,
+    Minimum,
+}
+
+/// How a tensor was computed: the op and what its backward rule needs.
+pub(crate) enum Op {
+    Unary(Tensor, UnaryOp),
+    Binary(Tensor, Tensor, BinaryOp),
+    /// Sum over some dims, in keepdim form (dropping dims is a `Reshape` on top).
+    Sum(Tensor),
+    /// amax/amin over some dims, keepdim form; the gradient is split evenly among ties.
+    Extremum(Tensor),
+    /// Batched matmul of rank >= 2 operands; batch dims broadcast.
+    Matmul(Tensor, Tensor),
+    Reshape(Tensor),
+    Permute(Tensor, DimVec),
+    Narrow {
+        x: Tensor,
+        dim: usize,
+        start: usize,
+    },
+    Expand(Tensor),
+    Cat {
+        xs: Vec<Tensor>,
+        dim: usize,
+    },
+    /// A copy into fresh contiguous storage (`contiguous`, `clone`).
+    Copy(Tensor),
+    /// A float-to-float dtype conversion.
+    Cast(Tensor),
+    Gather {
+        x: Tensor,
+        dim: usize,
+        index: Tensor,
+    },
+    IndexSelect {
+        x: Tensor,
+        dim: usize,
+        index: Tensor,
+    },
+    Where {
+        cond: Tensor,
+        a: Tensor,
+        b: Tensor,
+    },
+    Softmax {
+        x: Tensor,
+        dim: usize,
+    },
+    LogSoftmax {
+        x: Tensor,
+        dim: usize,
+    },
+    /// 2-D convolution; inputs `x`, `w` and the optional bias `b`, in that order.
+    Conv2d {
+        x: Tensor,
+        w: Tensor,
+        b: Option<Tensor>,
+        args: crate::Conv2dOptions,
+    },
+    /// Max pooling; `indices` (i64, the output's shape) hold each window's argmax, as a flat
+    /// index into its `H x W` plane.
+    MaxPool2d {
+        x: Tensor,
+        indices: Tensor,
+    },
+    /// Average pooling over sliding or adaptive windows.
+    AvgPool2d {
+        x: Tensor,
+        pool: crate::tensor::AvgPool,
+    },
+}
+
+impl Op {
+    /// The tensors this op read; a gradient may flow to each.
+    pub(crate) fn inputs(&self) -> SmallVec<[&Tensor; 3]> {
+        let mut v = SmallVec::new();
+        match self {
+            Op::Unary(x, _)
+            | Op::Sum(x)
+            | Op::Extremum(x)
+            | Op::Reshape(x)
+            | Op::Permute(x, _)
+            | Op::Narrow { x, .. }
+            | Op::Expand(x)
+            | Op::Copy(x)
+            | Op::Cast(x)
+            | Op::Gather { x, .. }
+            | Op::IndexSelect { x, .. }
+            | Op::Softmax { x, .. }
+            | Op::LogSoftmax { x, .. }
+            | Op::MaxPool2d { x, .. }
+            | Op::AvgPool2d { x, .. } => v.push(x),
+            Op::Conv2d { x, w, b, .. } => {
+                v.push(x);
+                v.push(w);
+                v.extend(b.as_ref());
+            }
+            Op::Binary(a, b, _) | Op::Matmul(a, b) => {
+                v.push(a);
+                v.push(b);
+            }
+            Op::Where { a, b, .. } => {
+                v.push(a);
+                v.push(b);
+            }
+            Op::Cat { xs, .. } => v.extend(xs.iter()),
+        }
+        v
+    }
+}
+
+impl Op {
+    /// The input tensors, by value (for tearing a graph down without recursion).
+    pub(crate) fn into_inputs(self) -> SmallVec<[Tensor; 3]> {
+        match self {
+            Op::Unary(x, _)
+            | Op::Sum(x)
+            | Op::Extremum(x)
+            | Op::Reshape(x)
+            | Op::Permute(x, _)
+            | Op::Narrow { x, .. }
+            | Op::Expand(x)
+            | Op::Copy(x)
+            | Op::Cast(x)
+            | Op::Gather { x, .. }
+            | Op::IndexSelect { x, .. }
+            | Op::Softmax { x, .. }
+            | Op::LogSoftmax { x, .. }
+            | Op::MaxPool2d { x, .. }
+            | Op::AvgPool2d { x, .. } => smallvec::smallvec![x],
+            Op::Conv2d { x, w, b, .. } => std::iter::once(x).chain(Some(w)).chain(b).collect(),
+            Op::Binary(a, b, _) | Op::Matmul(a, b) | Op::Where { a, b, .. } => {
+                smallvec::smallvec![a, b]
+            }
+            Op::Cat { xs, .. } => xs.into_iter().collect(),
+        }
+    }
+}
+
+/// Post-order (inputs before the ops that read them) of the nodes that need a gradient.
+fn topo_order(root: &Tensor) -> Vec<Tensor> {
+    let mut order = Vec::new();
+    let mut visited: HashSet<NodeId> = HashSet::new();
+    let mut stack = vec![(root.clone(), false)];
+    while let Some((t, expanded)) = stack.pop() {
+        if expanded {
+            order.push(t);
+            continue;
+        }
+        if !visited.insert(t.id()) {
+            continue;
+        }
+        stack.push((t.clone(), true));
+        if let Some(op) = t.op() {
+            for input in op.inputs() {
+                if input.requires_grad() && !visited.contains(&input.id()) {
+                    stack.push((input.clone(), false));
+                }
+            }
+        }
+    }
+    order
+}
+
+pub(crate) fn run_backward(root: &Tensor, seed: Tensor) -> Result<()> {
+    if !root.requires_grad() {
+        return Err(Error::Autograd(
+            "this tensor does not require grad and has no grad_fn: no input it depends on \
+             has requires_grad set (or it was computed under no_grad)"
+                .into(),
+        ));
+    }
+    let _guard = no_grad();
+    let mut order = topo_order(root);
+    let mut grads: HashMap<NodeId, Tensor> = HashMap::new();
+    grads.insert(root.id(), seed);
+    // Popping drops each node as soon as it is done, so saved tensors go early too.
+    while let Some(node) = order.pop() {
+        let Some(grad) = grads.remove(&node.id()) else {
+            continue;
+        };
+        let Some(op) = node.op() else {
+            node.accumulate_grad(grad.contiguous()?)?;
+            continue;
+        };
+        let input_grads = backward::apply(op, &node, &grad)?;
+        drop(grad);
+        for (input, g) in op.inputs().into_iter().zip(input_grads) {
+            let Some(g) = g else { continue };
+            if !input.requires_grad() {
+                continue;
+            }
+            debug_assert_eq!(g.dims(), input.dims(), "gradient shape for {op:?}");
+            match grads.entry(input.id()) {
+                Entry::Occupied(mut e) => {
+                    let sum = e.get().add(&g)?;
+                    e.insert(sum);
+                }
+                Entry::Vacant(e) => {
+                    e.insert(g);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl std::fmt::Debug for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Op::Unary(_, u) => return write!(f, "Unary({u:?})"),
+            Op::Binary(_, _, b) => return write!(f, "Binary({b:?})"),
+            Op::Sum(_) => "Sum",
+            Op::Extremum(_) => "Extremum",
+            Op::Matmul(..) => "Matmul",
+            Op::Reshape(_) => "Reshape",
+            Op::Permute(..) => "Permute",
+            Op::Narrow { .. } => "Narrow",
+            Op::Expand(_) => "Expand",
+            Op::Cat { .. } => "Cat",
+            Op::Copy(_) => "Copy",
+            Op::Cast(_) => "Cast",
+            Op::Gather { .. } => "Gather",
+            Op::IndexSelect { .. } => "IndexSelect",
+            Op::Where { .. } => "Where",
+            Op::Softmax { .. } => "Softmax",
+            Op::LogSoftmax { .. } => "LogSoftmax",
+            Op::Conv2d { .. } => "Conv2d",
+            Op::MaxPool2d { .. } => "MaxPool2d",
+            Op::AvgPool2d { .. } => "AvgPool2d",
+        };
+        f.write_str(name)
+    }
+}
+
+impl Tensor {
+    /// Computes the gradient of this scalar with respect to every leaf that requires one,
+    /// adding it into each leaf's `.grad()` (call `zero_grad` between steps, as in PyTorch).
+    pub fn backward(&self) -> Result<()> {
+        if self.numel() != 1 {
+            return Err(Error::Autograd(format!(
+                "grad can be implicitly created only for scalar outputs, this tensor has shape \
+                 {}; use backward_with_grad",
+                self.shape()
+            )));
+        }
+        let seed = Tensor::ones(self.shape().clone(), self.dtype())?;
+        run_backward(self, seed)
+    }
+
+    /// Backward from a non-scalar output with an explicit upstream gradient of its shape.
+    pub fn backward_with_grad(&self, grad: &Tensor) -> Result<()> {
+        if grad.dims() != self.dims() || grad.dtype() != self.dtype() {
+            return Err(Error::Autograd(format!(
+                "upstream gradient {} {} does not match the output {} {}",
+                grad.shape(),
+                grad.dtype(),
+                self.shape(),
+                self.dtype()
+            )));
+        }
+        run_backward(self, grad.detach())
+    }
+}

@@ -1,0 +1,199 @@
+//! Walking strided layouts. Dims are coalesced first (adjacent dims that are contiguous with
+//! each other in every operand merge into one), so most walks become a few long runs that the
+//! inner loops can vectorise.
+
+use super::PAR_THRESHOLD;
+use crate::layout::Layout;
+use crate::shape::DimVec;
+use rayon::prelude::*;
+
+/// Calls `f(base_offsets, run_len, run_strides)` for each innermost run of a walk over
+/// `shape`, in row-major order, for `K` operands sharing that shape.
+pub(crate) fn for_each_run<const K: usize>(
+    shape: &[usize],
+    strides: [&[usize]; K],
+    offsets: [usize; K],
+    mut f: impl FnMut([usize; K], usize, [usize; K]),
+) {
+    if shape.contains(&0) {
+        return;
+    }
+    let mut dims = DimVec::new();
+    let mut st: [DimVec; K] = std::array::from_fn(|_| DimVec::new());
+    for (i, &d) in shape.iter().enumerate() {
+        if d == 1 {
+            continue;
+        }
+        let mergeable = !dims.is_empty()
+            && (0..K).all(|k| *st[k].last().unwrap() == strides[k][i] * d);
+        if mergeable {
+            *dims.last_mut().unwrap() *= d;
+            for k in 0..K {
+                *st[k].last_mut().unwrap() = strides[k][i];
+            }
+        } else {
+            dims.push(d);
+            for k in 0..K {
+                st[k].push(strides[k][i]);
+            }
+        }
+    }
+    let Some(inner) = dims.pop() else {
+        f(offsets, 1, [0; K]);
+        return;
+    };
+    let inner_st: [usize; K] = std::array::from_fn(|k| st[k].pop().unwrap());
+    let outer: usize = dims.iter().product();
+    let mut idx = DimVec::from_elem(0, dims.len());
+    let mut base = offsets;
+    for _ in 0..outer {
+        f(base, inner, inner_st);
+        for d in (0..dims.len()).rev() {
+            idx[d] += 1;
+            for k in 0..K {
+                base[k] += st[k][d];
+            }
+            if idx[d] < dims[d] {
+                break;
+            }
+            for k in 0..K {
+                base[k] -= st[k][d] * dims[d];
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+/// Copies the elements of `layout` into a new row-major `Vec`.
+pub(crate) fn to_contiguous<T: Copy + Send + Sync>(data: &[T], layout: &Layout) -> Vec<T> {
+    map(data, layout, |x| x)
+}
+
+/// Applies `f` to every element of `layout`, producing a row-major `Vec`.
+pub(crate) fn map<T, U>(data: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync) -> Vec<U>
+where
+    T: Copy + Send + Sync,
+    U: Copy + Send,
+{
+    let n = layout.numel();
+    if let Some(r) = layout.contiguous_range() {
+        let src = &data[r];
+        if n >= PAR_THRESHOLD {
+            return src.par_iter().map(|&x| f(x)).collect();
+        }
+        return src.iter().map(|&x| f(x)).collect();
+    }
+    let mut out = Vec::with_capacity(n);
+    for_each_run(
+        layout.dims(),
+        [layout.strides()],
+        [layout.offset()],
+        |[o], len, [s]| {
+            if s == 1 {
+                out.extend(data[o..o + len].iter().map(|&x| f(x)));
+            } else if s == 0 {
+                out.extend(std::iter::repeat_n(f(data[o]), len));
+            } else {
+                out.extend((0..len).map(|i| f(data[o + i * s])));
+            }
+        },
+    );
+    out
+}
+
+/// Applies `f` elementwise to two operands of the same shape (already broadcast).
+pub(crate) fn zip_map<A, B, U>(
+    a: &[A],
+    la: &Layout,
+    b: &[B],
+    lb: &Layout,
+    f: impl Fn(A, B) -> U + Sync,
+) -> Vec<U>
+where
+    A: Copy + Send + Sync,
+    B: Copy + Send + Sync,
+    U: Send,
+{
+    debug_assert_eq!(la.dims(), lb.dims());
+    let n = la.numel();
+    if let (Some(ra), Some(rb)) = (la.contiguous_range(), lb.contiguous_range()) {
+        let (a, b) = (&a[ra], &b[rb]);
+        if n >= PAR_THRESHOLD {
+            return a
+                .par_iter()
+                .zip(b.par_iter())
+                .map(|(&x, &y)| f(x, y))
+                .collect();
+        }
+        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+    }
+    let mut out = Vec::with_capacity(n);
+    for_each_run(
+        la.dims(),
+        [la.strides(), lb.strides()],
+        [la.offset(), lb.offset()],
+        |[oa, ob], len, [sa, sb]| match (sa, sb) {
+            (1, 1) => out.extend(
+                a[oa..oa + len]
+                    .iter()
+                    .zip(&b[ob..ob + len])
+                    .map(|(&x, &y)| f(x, y)),
+            ),
+            (1, 0) => {
+                let y = b[ob];
+                out.extend(a[oa..oa + len].iter().map(|&x| f(x, y)));
+            }
+            (0, 1) => {
+                let x = a[oa];
+                out.extend(b[ob..ob + len].iter().map(|&y| f(x, y)));
+            }
+            _ => out.extend((0..len).map(|i| f(a[oa + i * sa], b[ob + i * sb]))),
+        },
+    );
+    out
+}
+
+/// Applies `f` elementwise to three operands of the same shape.
+pub(crate) fn zip3_map<A, B, C, U>(
+    (a, la): (&[A], &Layout),
+    (b, lb): (&[B], &Layout),
+    (c, lc): (&[C], &Layout),
+    f: impl Fn(A, B, C) -> U + Sync,
+) -> Vec<U>
+where
+    A: Copy + Send + Sync,
+    B: Copy + Send + Sync,
+    C: Copy + Send + Sync,
+    U: Send,
+{
+    let n = la.numel();
+    if let (Some(ra), Some(rb), Some(rc)) = (
+        la.contiguous_range(),
+        lb.contiguous_range(),
+        lc.contiguous_range(),
+    ) {
+        let (a, b, c) = (&a[ra], &b[rb], &c[rc]);
+        if n >= PAR_THRESHOLD {
+            return (a, b, c)
+                .into_par_iter()
+                .map(|(&x, &y, &z)| f(x, y, z))
+                .collect();
+        }
+        return a
+            .iter()
+            .zip(b)
+            .zip(c)
+            .map(|((&x, &y), &z)| f(x, y, z))
+            .collect();
+    }
+    let mut out = Vec::with_capacity(n);
+    for_each_run(
+        la.dims(),
+        [la.strides(), lb.strides(), lc.strides()],
+        [la.offset(), lb.offset(), lc.offset()],
+        |[oa, ob, oc], len, [sa, sb, sc]| {
+            out.extend((0..len).map(|i| f(a[oa + i * sa], b[ob + i * sb], c[oc + i * sc])))
+        },
+    );
+    out
+}

@@ -1,0 +1,293 @@
+//! Creating tensors from data and by formula, and reading them back.
+
+use super::Tensor;
+use crate::storage::{CpuStorage, StorageElem};
+use crate::{DType, Element, Error, Result, Shape};
+
+/// Nested Rust arrays and vectors that can become a tensor (`Tensor::new(&[[1.0, 2.0]])`).
+pub trait NdArray {
+    type Elem: StorageElem;
+    fn shape(&self) -> Result<Shape>;
+    fn flatten_into(&self, out: &mut Vec<Self::Elem>);
+}
+
+macro_rules! nd_scalar {
+    ($($t:ty),*) => {$(
+        impl NdArray for $t {
+            type Elem = $t;
+            fn shape(&self) -> Result<Shape> {
+                Ok(Shape::scalar())
+            }
+            fn flatten_into(&self, out: &mut Vec<$t>) {
+                out.push(*self);
+            }
+        }
+    )*};
+}
+nd_scalar!(f32, f64, i64, bool);
+
+fn nested_shape<A: NdArray>(items: &[A]) -> Result<Shape> {
+    let inner = match items.first() {
+        Some(first) => first.shape()?,
+        None => Shape::scalar(),
+    };
+    if items.iter().any(|x| x.shape().ok().as_ref() != Some(&inner)) {
+        return Err(Error::shape(
+            "Tensor::new",
+            "nested arrays have rows of different lengths",
+        ));
+    }
+    let mut dims = vec![items.len()];
+    dims.extend_from_slice(inner.dims());
+    Ok(Shape::from(dims))
+}
+
+impl<A: NdArray, const N: usize> NdArray for [A; N] {
+    type Elem = A::Elem;
+    fn shape(&self) -> Result<Shape> {
+        nested_shape(self)
+    }
+    fn flatten_into(&self, out: &mut Vec<A::Elem>) {
+        self.iter().for_each(|x| x.flatten_into(out));
+    }
+}
+impl<A: NdArray> NdArray for [A] {
+    type Elem = A::Elem;
+    fn shape(&self) -> Result<Shape> {
+        nested_shape(self)
+    }
+    fn flatten_into(&self, out: &mut Vec<A::Elem>) {
+        self.iter().for_each(|x| x.flatten_into(out));
+    }
+}
+impl<A: NdArray> NdArray for Vec<A> {
+    type Elem = A::Elem;
+    fn shape(&self) -> Result<Shape> {
+        nested_shape(self)
+    }
+    fn flatten_into(&self, out: &mut Vec<A::Elem>) {
+        self.iter().for_each(|x| x.flatten_into(out));
+    }
+}
+impl<A: NdArray + ?Sized> NdArray for &A {
+    type Elem = A::Elem;
+    fn shape(&self) -> Result<Shape> {
+        (**self).shape()
+    }
+    fn flatten_into(&self, out: &mut Vec<A::Elem>) {
+        (**self).flatten_into(out)
+    }
+}
+
+fn filled(shape: Shape, dtype: DType, value: f64) -> Tensor {
+    let n = shape.numel();
+    let storage = match dtype {
+        DType::F32 => CpuStorage::F32(vec![value as f32; n]),
+        DType::F64 => CpuStorage::F64(vec![value; n]),
+        DType::I64 => CpuStorage::I64(vec![value as i64; n]),
+        DType::Bool => CpuStorage::Bool(vec![value != 0.0; n]),
+    };
+    Tensor::from_storage(storage, shape)
+}
+
+impl Tensor {
+    /// A tensor from nested arrays or vectors; the shape is read from the nesting.
+    ///
+    /// ```
+    /// # use sinapsis_core::Tensor;
+    /// let t = Tensor::new(&[[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]])?;
+    /// assert_eq!(t.dims(), &[2, 3]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
+    pub fn new<A: NdArray + ?Sized>(data: &A) -> Result<Tensor> {
+        let shape = data.shape()?;
+        let mut v = Vec::with_capacity(shape.numel());
+        data.flatten_into(&mut v);
+        Ok(Tensor::from_vec_shape(v, shape))
+    }
+
+    /// A tensor that takes ownership of `data`, laid out row-major in `shape`.
+    ///
+    /// # Shapes
+    /// `data.len()` must equal the product of `shape`.
+    ///
+    /// ```
+    /// # use sinapsis_core::Tensor;
+    /// let t = Tensor::from_vec(vec![1i64, 2, 3, 4, 5, 6], (2, 3))?;
+    /// assert_eq!(t.to_vec::<i64>()?, vec![1, 2, 3, 4, 5, 6]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
+    pub fn from_vec<T: StorageElem>(data: Vec<T>, shape: impl Into<Shape>) -> Result<Tensor> {
+        let shape = shape.into();
+        if data.len() != shape.numel() {
+            return Err(Error::shape(
+                "from_vec",
+                format!(
+                    "{} values cannot fill shape {} ({} elements)",
+                    data.len(),
+                    shape,
+                    shape.numel()
+                ),
+            ));
+        }
+        Ok(Tensor::from_vec_shape(data, shape))
+    }
+
+    /// A tensor copied from a slice, laid out row-major in `shape`.
+    pub fn from_slice<T: StorageElem>(data: &[T], shape: impl Into<Shape>) -> Result<Tensor> {
+        Tensor::from_vec(data.to_vec(), shape)
+    }
+
+    /// A 0-d tensor holding one value.
+    pub fn scalar<T: StorageElem>(value: T) -> Tensor {
+        Tensor::from_vec_shape(vec![value], Shape::scalar())
+    }
+
+    /// A tensor of zeros.
+    pub fn zeros(shape: impl Into<Shape>, dtype: DType) -> Result<Tensor> {
+        Ok(filled(shape.into(), dtype, 0.0))
+    }
+
+    /// A tensor of ones.
+    pub fn ones(shape: impl Into<Shape>, dtype: DType) -> Result<Tensor> {
+        Ok(filled(shape.into(), dtype, 1.0))
+    }
+
+    /// A tensor with every element equal to `value` (cast to `dtype`).
+    pub fn full(shape: impl Into<Shape>, value: f64, dtype: DType) -> Result<Tensor> {
+        Ok(filled(shape.into(), dtype, value))
+    }
+
+    /// Zeros with this tensor's shape and dtype.
+    pub fn zeros_like(&self) -> Result<Tensor> {
+        Tensor::zeros(self.shape().clone(), self.dtype())
+    }
+
+    /// Ones with this tensor's shape and dtype.
+    pub fn ones_like(&self) -> Result<Tensor> {
+        Tensor::ones(self.shape().clone(), self.dtype())
+    }
+
+    /// `value` everywhere, with this tensor's shape and dtype.
+    pub fn full_like(&self, value: f64) -> Result<Tensor> {
+        Tensor::full(self.shape().clone(), value, self.dtype())
+    }
+
+    /// Values `start, start+step, ...` below `end` (`torch.arange`).
+    ///
+    /// ```
+    /// # use sinapsis_core::{Tensor, DType};
+    /// let t = Tensor::arange(0.0, 5.0, 2.0, DType::I64)?;
+    /// assert_eq!(t.to_vec::<i64>()?, vec![0, 2, 4]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
+    pub fn arange(start: f64, end: f64, step: f64, dtype: DType) -> Result<Tensor> {
+        if step == 0.0 || !step.is_finite() || !start.is_finite() || !end.is_finite() {
+            return Err(Error::invalid(
+                "arange",
+                format!("start={start}, end={end}, step={step}: step must be finite and nonzero"),
+            ));
+        }
+        if (end - start) * step < 0.0 {
+            return Err(Error::invalid(
+                "arange",
+                format!("step {step} moves away from end {end} (start {start})"),
+            ));
+        }
+        let n = ((end - start) / step).ceil().max(0.0) as usize;
+        let values: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
+        Tensor::from_f64s(values, Shape::from(n), dtype)
+    }
+
+    /// `steps` values evenly spaced from `start` to `end` inclusive (`torch.linspace`).
+    pub fn linspace(start: f64, end: f64, steps: usize, dtype: DType) -> Result<Tensor> {
+        let values: Vec<f64> = match steps {
+            0 => vec![],
+            1 => vec![start],
+            _ => {
+                let step = (end - start) / (steps - 1) as f64;
+                // NOTE: fill from both ends, as PyTorch does, so the last value is exactly `end`.
+                (0..steps)
+                    .map(|i| {
+                        if i < steps / 2 {
+                            start + i as f64 * step
+                        } else {
+                            end - (steps - 1 - i) as f64 * step
+                        }
+                    })
+                    .collect()
+            }
+        };
+        Tensor::from_f64s(values, Shape::from(steps), dtype)
+    }
+
+    /// The `n x n` identity matrix.
+    pub fn eye(n: usize, dtype: DType) -> Result<Tensor> {
+        let mut v = vec![0.0; n * n];
+        for i in 0..n {
+            v[i * n + i] = 1.0;
+        }
+        Tensor::from_f64s(v, Shape::from((n, n)), dtype)
+    }
+
+    pub(crate) fn from_f64s(values: Vec<f64>, shape: Shape, dtype: DType) -> Result<Tensor> {
+        let storage = match dtype {
+            DType::F32 => CpuStorage::F32(values.iter().map(|&v| v as f32).collect()),
+            DType::F64 => CpuStorage::F64(values),
+            DType::I64 => CpuStorage::I64(values.iter().map(|&v| v as i64).collect()),
+            DType::Bool => CpuStorage::Bool(values.iter().map(|&v| v != 0.0).collect()),
+        };
+        Ok(Tensor::from_storage(storage, shape))
+    }
+
+    // ---- reading values back ------------------------------------------------------------
+
+    /// All elements in row-major order. `T` must match the dtype (no silent conversion).
+    pub fn to_vec<T: StorageElem>(&self) -> Result<Vec<T>> {
+        self.with_cpu(|s, l| {
+            let data = s.as_slice::<T>("to_vec")?;
+            Ok(crate::cpu::strided::to_contiguous(data, l))
+        })
+    }
+
+    /// A 2-D tensor as rows.
+    pub fn to_vec2<T: StorageElem>(&self) -> Result<Vec<Vec<T>>> {
+        if self.rank() != 2 {
+            return Err(Error::shape(
+                "to_vec2",
+                format!("expected a 2-d tensor, got shape {}", self.shape()),
+            ));
+        }
+        let cols = self.dims()[1];
+        let flat = self.to_vec::<T>()?;
+        Ok(if cols == 0 {
+            vec![Vec::new(); self.dims()[0]]
+        } else {
+            flat.chunks(cols).map(|c| c.to_vec()).collect()
+        })
+    }
+
+    /// The value of a one-element tensor (`tensor.item()`).
+    pub fn item<T: StorageElem>(&self) -> Result<T> {
+        if self.numel() != 1 {
+            return Err(Error::shape(
+                "item",
+                format!(
+                    "only one-element tensors can be converted to a scalar, got shape {}",
+                    self.shape()
+                ),
+            ));
+        }
+        Ok(self.to_vec::<T>()?[0])
+    }
+
+    /// All elements converted to f64, whatever the dtype (for printing, metrics and tests).
+    pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
+        Ok(match self.contiguous_storage() {
+            CpuStorage::F32(v) => v.into_iter().map(|x| x as f64).collect(),
+            CpuStorage::F64(v) => v,
+            CpuStorage::I64(v) => v.into_iter().map(|x| x as f64).collect(),
+            CpuStorage::Bool(v) => v.into_iter().map(Element::to_f64).collect(),
+        })
+    }
+}

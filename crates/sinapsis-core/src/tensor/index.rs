@@ -1,0 +1,198 @@
+//! Indexing: gather, index_select, one_hot, and the scatter kernels their gradients use.
+
+use super::Tensor;
+use crate::autograd::Op;
+use crate::cpu::strided::{for_each_run, to_contiguous};
+use crate::layout::Layout;
+use crate::shape::DimVec;
+use crate::storage::CpuStorage;
+use crate::{DType, Dim, Error, Result, Shape};
+
+/// Reads an index tensor as i64 values, checking each against `bound`.
+fn checked_indices(op: &'static str, index: &Tensor, bound: usize) -> Result<Vec<i64>> {
+    if index.dtype() != DType::I64 {
+        return Err(Error::dtype(op, "an i64 index tensor", index.dtype()));
+    }
+    let idx = index.to_vec::<i64>()?;
+    if let Some(&bad) = idx.iter().find(|&&i| i < 0 || i as usize >= bound) {
+        return Err(Error::invalid(
+            op,
+            format!("index {bad} is out of bounds for a dim of size {bound}"),
+        ));
+    }
+    Ok(idx)
+}
+
+/// For `gather`/`scatter_add`: storage offsets in `target` (a layout with `index`'s shape
+/// except along `dim`) for every position of `index`, in row-major order, with the index
+/// value applied along `dim`.
+fn gather_offsets(target: &Layout, index_shape: &Shape, dim: usize, idx: &[i64]) -> Vec<usize> {
+    let mut strides: DimVec = target.strides().into();
+    let dim_stride = strides[dim];
+    strides[dim] = 0;
+    let mut out = Vec::with_capacity(idx.len());
+    for_each_run(index_shape.dims(), [&strides], [target.offset()], |[o], len, [s]| {
+        out.extend((0..len).map(|i| o + i * s))
+    });
+    for (o, &i) in out.iter_mut().zip(idx) {
+        *o += i as usize * dim_stride;
+    }
+    out
+}
+
+fn check_gather_shapes(op: &'static str, x: &Shape, index: &Shape, dim: usize) -> Result<()> {
+    let ok = x.rank() == index.rank()
+        && x
+            .dims()
+            .iter()
+            .zip(index.dims())
+            .enumerate()
+            .all(|(d, (&a, &b))| d == dim || b <= a);
+    if !ok {
+        return Err(Error::shape(
+            op,
+            format!(
+                "index {index} does not fit input {x} (same rank; sizes no larger except in \
+                 dim {dim})"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl Tensor {
+    /// Picks values along `dim` by `index`: `out[i][j] = x[i][index[i][j]]` for `dim = 1`
+    /// (`torch.gather`).
+    ///
+    /// # Shapes
+    /// `index` has the input's rank; the output has `index`'s shape.
+    ///
+    /// ```
+    /// # use sinapsis_core::Tensor;
+    /// let x = Tensor::new(&[[1.0f32, 2.0], [3.0, 4.0]])?;
+    /// let i = Tensor::new(&[[1i64], [0]])?;
+    /// assert_eq!(x.gather(1, &i)?.to_vec::<f32>()?, vec![2.0, 3.0]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
+    pub fn gather<D: Dim>(&self, dim: D, index: &Tensor) -> Result<Tensor> {
+        let d = dim.resolve("gather", self.shape())?;
+        check_gather_shapes("gather", self.shape(), index.shape(), d)?;
+        let idx = checked_indices("gather", index, self.dims()[d])?;
+        let offs = gather_offsets(self.layout(), index.shape(), d, &idx);
+        let storage = self.with_cpu(|s, _| match s {
+            CpuStorage::F32(v) => CpuStorage::F32(offs.iter().map(|&o| v[o]).collect()),
+            CpuStorage::F64(v) => CpuStorage::F64(offs.iter().map(|&o| v[o]).collect()),
+            CpuStorage::I64(v) => CpuStorage::I64(offs.iter().map(|&o| v[o]).collect()),
+            CpuStorage::Bool(v) => CpuStorage::Bool(offs.iter().map(|&o| v[o]).collect()),
+        });
+        Ok(Tensor::from_op(storage, index.shape().clone(), &[self], || Op::Gather {
+            x: self.clone(),
+            dim: d,
+            index: index.clone(),
+        }))
+    }
+
+    /// Zeros of `shape` with `src` added at the positions `index` names along `dim`
+    /// (`zeros.scatter_add_(dim, index, src)`): the gradient of `gather`.
+    pub(crate) fn scatter_add_into(shape: &Shape, dim: usize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        let idx = checked_indices("scatter_add", index, shape.dims()[dim])?;
+        let target = Layout::contiguous(shape.clone());
+        let offs = gather_offsets(&target, index.shape(), dim, &idx);
+        fn go<T: crate::FloatElem>(src: &[T], l: &Layout, offs: &[usize], n: usize) -> Vec<T> {
+            let mut out = vec![T::zero(); n];
+            for (&o, v) in offs.iter().zip(to_contiguous(src, l)) {
+                out[o] += v;
+            }
+            out
+        }
+        let n = shape.numel();
+        let storage = src.with_cpu(|s, l| match s {
+            CpuStorage::F32(v) => Ok(CpuStorage::F32(go(v, l, &offs, n))),
+            CpuStorage::F64(v) => Ok(CpuStorage::F64(go(v, l, &offs, n))),
+            other => Err(Error::dtype("scatter_add", "a float tensor", other.dtype())),
+        })?;
+        Ok(Tensor::from_storage(storage, shape.clone()))
+    }
+
+    /// Entries of `dim` listed in the 1-d `index`, in that order (`torch.index_select`);
+    /// an index may repeat.
+    pub fn index_select<D: Dim>(&self, dim: D, index: &Tensor) -> Result<Tensor> {
+        let d = dim.resolve("index_select", self.shape())?;
+        if index.rank() > 1 {
+            return Err(Error::shape(
+                "index_select",
+                format!("index must be 1-d, got shape {}", index.shape()),
+            ));
+        }
+        let idx = checked_indices("index_select", index, self.dims()[d])?;
+        let outer: usize = self.dims()[..d].iter().product();
+        let inner: usize = self.dims()[d + 1..].iter().product();
+        let size = self.dims()[d];
+        let mut out_dims = self.dims().to_vec();
+        out_dims[d] = idx.len();
+        fn go<T: Copy + Send + Sync>(v: &[T], l: &Layout, idx: &[i64], outer: usize, size: usize, inner: usize) -> Vec<T> {
+            let x = to_contiguous(v, l);
+            let mut out = Vec::with_capacity(outer * idx.len() * inner);
+            for o in 0..outer {
+                for &i in idx {
+                    let start = (o * size + i as usize) * inner;
+                    out.extend_from_slice(&x[start..start + inner]);
+                }
+            }
+            out
+        }
+        let storage = self.with_cpu(|s, l| match s {
+            CpuStorage::F32(v) => CpuStorage::F32(go(v, l, &idx, outer, size, inner)),
+            CpuStorage::F64(v) => CpuStorage::F64(go(v, l, &idx, outer, size, inner)),
+            CpuStorage::I64(v) => CpuStorage::I64(go(v, l, &idx, outer, size, inner)),
+            CpuStorage::Bool(v) => CpuStorage::Bool(go(v, l, &idx, outer, size, inner)),
+        });
+        Ok(Tensor::from_op(storage, Shape::from(out_dims), &[self], || Op::IndexSelect {
+            x: self.clone(),
+            dim: d,
+            index: index.clone(),
+        }))
+    }
+
+    /// Zeros of `shape` with the slices of `src` added at the positions `index` names along
+    /// `dim`: the gradient of `index_select` (repeated indices accumulate).
+    pub(crate) fn index_add_into(shape: &Shape, dim: usize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        let idx = checked_indices("index_add", index, shape.dims()[dim])?;
+        let outer: usize = shape.dims()[..dim].iter().product();
+        let inner: usize = shape.dims()[dim + 1..].iter().product();
+        let size = shape.dims()[dim];
+        fn go<T: crate::FloatElem>(v: &[T], l: &Layout, idx: &[i64], outer: usize, size: usize, inner: usize) -> Vec<T> {
+            let g = to_contiguous(v, l);
+            let mut out = vec![T::zero(); outer * size * inner];
+            for o in 0..outer {
+                for (j, &i) in idx.iter().enumerate() {
+                    let dst = (o * size + i as usize) * inner;
+                    let src = (o * idx.len() + j) * inner;
+                    for k in 0..inner {
+                        out[dst + k] += g[src + k];
+                    }
+                }
+            }
+            out
+        }
+        let storage = src.with_cpu(|s, l| match s {
+            CpuStorage::F32(v) => Ok(CpuStorage::F32(go(v, l, &idx, outer, size, inner))),
+            CpuStorage::F64(v) => Ok(CpuStorage::F64(go(v, l, &idx, outer, size, inner))),
+            other => Err(Error::dtype("index_add", "a float tensor", other.dtype())),
+        })?;
+        Ok(Tensor::from_storage(storage, shape.clone()))
+    }
+
+    /// One-hot encoding of i64 class labels: a new last dim of size `num_classes`, as i64
+    /// (`torch.nn.functional.one_hot`).
+    pub fn one_hot(&self, num_classes: usize) -> Result<Tensor> {
+        let idx = checked_indices("one_hot", self, num_classes)?;
+        let mut out = vec![0i64; idx.len() * num_classes];
+        for (row, &i) in idx.iter().enumerate() {
+            out[row * num_classes + i as usize] = 1;
+        }
+        let mut dims = self.dims().to_vec();
+        dims.push(num_classes);
+        Tensor::from_vec(out, dims)
+    }
+}

@@ -1,0 +1,18 @@
+//! # Sinapsis
+//!
+//! Deep learning in Rust with PyTorch's vocabulary and semantics. This crate is what users
+//! depend on; today it re-exports the tensor engine ([`sinapsis_core`]): tensors, autograd,
+//! gradcheck and devices. The `nn`, `optim`, `data` and training modules build on it.
+//!
+//! ```
+//! use sinapsis::{Tensor, DType};
+//! # fn main() -> sinapsis::Result<()> {
+//! let x = Tensor::randn((4, 3), DType::F32)?;
+//! let w = Tensor::randn((2, 3), DType::F32)?.requires_grad_(true)?;
+//! let loss = x.linear(&w, None)?.relu()?.mean_all()?;
+//! loss.backward()?;
+//! assert_eq!(w.grad().unwrap().dims(), &[2, 3]);
+//! # Ok(()) }
+//! ```
+
+pub use sinapsis_core::*;
