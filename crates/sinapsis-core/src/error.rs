@@ -14,8 +14,9 @@ pub enum Error {
     #[error("{op}: shapes {lhs} and {rhs} cannot be broadcast together")]
     Broadcast {
         op: &'static str,
-        lhs: Shape,
-        rhs: Shape,
+        // Boxed: keeps `Error` (and so every `Result`) small.
+        lhs: Box<Shape>,
+        rhs: Box<Shape>,
     },
 
     /// A dimension index outside `-rank..rank`.

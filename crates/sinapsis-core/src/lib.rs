@@ -33,7 +33,7 @@ pub use device::{CudaDevice, Device};
 pub use dtype::{DType, Element, FloatElem};
 pub use error::{Error, Result};
 pub use layout::Layout;
-pub use random::{manual_seed, Generator, GeneratorState};
+pub use random::{manual_seed, with_default_generator, Generator, GeneratorState};
 pub use shape::{Dim, Dims, Shape};
 pub use storage::{CpuStorage, CudaStorage, StorageElem};
 pub use tensor::{Conv1dOptions, Conv2dOptions, IntoPair, NdArray, Tensor};

@@ -59,8 +59,8 @@ impl Shape {
                 _ => {
                     return Err(Error::Broadcast {
                         op,
-                        lhs: a.clone(),
-                        rhs: b.clone(),
+                        lhs: Box::new(a.clone()),
+                        rhs: Box::new(b.clone()),
                     })
                 }
             };

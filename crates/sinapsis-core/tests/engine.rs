@@ -27,7 +27,7 @@ fn shape_and_dtype_errors_are_errors_not_panics() {
     let e = a.mul(&c).unwrap_err().to_string();
     assert!(e.contains("mul") && e.contains("f32") && e.contains("f64"), "{e}");
 
-    let e = a.sum(&[5], false).unwrap_err().to_string();
+    let e = a.sum([5], false).unwrap_err().to_string();
     assert!(e.contains("sum") && e.contains("dimension 5"), "{e}");
     assert!(a.reshape((4, 2)).is_err());
     assert!(a.narrow(1, 2, 2).is_err());
@@ -183,5 +183,5 @@ fn numerically_stable_functions() {
     let lsm = x.log_softmax(0).unwrap().to_vec::<f64>().unwrap();
     assert_eq!(lsm[2], 0.0);
     assert!(lsm.iter().all(|v| v.is_finite() || *v == f64::NEG_INFINITY));
-    assert!((x.logsumexp(&[0], false).unwrap().item::<f64>().unwrap() - 1000.0).abs() < 1e-12);
+    assert!((x.logsumexp([0], false).unwrap().item::<f64>().unwrap() - 1000.0).abs() < 1e-12);
 }

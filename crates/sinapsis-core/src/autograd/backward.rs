@@ -244,12 +244,12 @@ pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor) -> Result<Grads> {
         Op::Softmax { dim, .. } => {
             // dx = y * (g - sum(g * y))
             let gy = g.mul(out)?;
-            let s = gy.sum(&[*dim], true)?;
+            let s = gy.sum([*dim], true)?;
             smallvec![Some(gy.sub(&out.mul(&s)?)?)]
         }
         Op::LogSoftmax { dim, .. } => {
             // dx = g - softmax(x) * sum(g)
-            let s = g.sum(&[*dim], true)?;
+            let s = g.sum([*dim], true)?;
             smallvec![Some(g.sub(&out.exp()?.mul(&s)?)?)]
         }
         // dx = col2im(W^T @ g), dW = g @ cols^T, db = sum of g (see tensor/conv.rs).

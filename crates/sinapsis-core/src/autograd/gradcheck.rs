@@ -101,7 +101,9 @@ impl GradCheck {
                 };
                 let numeric = (at(self.eps)? - at(-self.eps)?) / (2.0 * self.eps);
                 let a = analytic[j];
-                if !((a - numeric).abs() <= self.atol + self.rtol * numeric.abs()) {
+                // Written so that a NaN on either side fails the check.
+                let within = (a - numeric).abs() <= self.atol + self.rtol * numeric.abs();
+                if !within {
                     return Err(Error::GradCheck(format!(
                         "input {i} {}, element {j}: analytic gradient {a:.10e} but numeric \
                          {numeric:.10e} (atol {}, rtol {})",

@@ -292,8 +292,18 @@ pub(crate) fn conv2d<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &Conv
                     (og, kg, l),
                     &mut y[grp * og * l..][..og * l],
                     bias.is_some(),
-                    Mat { data: w, off: grp * og * kg, rs: kg, cs: 1 },
-                    Mat { data: rhs, off: grp * kg * l, rs: l, cs: 1 },
+                    Mat {
+                        data: w,
+                        off: grp * og * kg,
+                        rs: kg,
+                        cs: 1,
+                    },
+                    Mat {
+                        data: rhs,
+                        off: grp * kg * l,
+                        rs: l,
+                        cs: 1,
+                    },
                     par,
                 );
             }
@@ -342,8 +352,16 @@ pub(crate) fn conv2d_backward<T: GemmElem>(
     let run = |(ci, dxs): (usize, Option<&mut [T]>)| -> Option<Vec<T>> {
         let first = ci * chunk;
         let count = chunk.min(g.n - first);
-        let mut cols = if pointwise { Vec::new() } else { vec![T::zero(); rows * l] };
-        let mut dcols = if pointwise || !need_x { Vec::new() } else { vec![T::zero(); rows * l] };
+        let mut cols = if pointwise {
+            Vec::new()
+        } else {
+            vec![T::zero(); rows * l]
+        };
+        let mut dcols = if pointwise || !need_x {
+            Vec::new()
+        } else {
+            vec![T::zero(); rows * l]
+        };
         let mut dw = need_w.then(|| vec![T::zero(); w.len()]);
         let mut dxs = dxs;
         for s in 0..count {
@@ -357,8 +375,18 @@ pub(crate) fn conv2d_backward<T: GemmElem>(
                         (kg, og, l),
                         &mut dst[grp * kg * l..][..kg * l],
                         false,
-                        Mat { data: w, off: grp * og * kg, rs: 1, cs: kg },
-                        Mat { data: gys, off: grp * og * l, rs: l, cs: 1 },
+                        Mat {
+                            data: w,
+                            off: grp * og * kg,
+                            rs: 1,
+                            cs: kg,
+                        },
+                        Mat {
+                            data: gys,
+                            off: grp * og * l,
+                            rs: l,
+                            cs: 1,
+                        },
                         par,
                     );
                 }
@@ -380,8 +408,18 @@ pub(crate) fn conv2d_backward<T: GemmElem>(
                         (og, l, kg),
                         &mut dw[grp * og * kg..][..og * kg],
                         true,
-                        Mat { data: gys, off: grp * og * l, rs: l, cs: 1 },
-                        Mat { data: rhs, off: grp * kg * l, rs: 1, cs: l },
+                        Mat {
+                            data: gys,
+                            off: grp * og * l,
+                            rs: l,
+                            cs: 1,
+                        },
+                        Mat {
+                            data: rhs,
+                            off: grp * kg * l,
+                            rs: 1,
+                            cs: l,
+                        },
                         par,
                     );
                 }
@@ -488,7 +526,7 @@ pub(crate) fn max_pool2d<T: FloatElem>(
     wwin: &[Window],
 ) -> (Vec<T>, Vec<i64>) {
     let (oh, ow) = (hwin.len(), wwin.len());
-    let planes = if h * w == 0 { 0 } else { x.len() / (h * w) };
+    let planes = x.len().checked_div(h * w).unwrap_or(0);
     let mut out: Vec<(T, i64)> = vec![(T::zero(), 0); planes * oh * ow];
     per_plane(x, h * w, &mut out, oh * ow, |xp, op| {
         for (oy, hy) in hwin.iter().enumerate() {
@@ -520,7 +558,7 @@ pub(crate) fn max_pool2d_backward<T: FloatElem>(
     (h, w): (usize, usize),
     out_len: usize,
 ) -> Vec<T> {
-    let planes = if out_len == 0 { 0 } else { g.len() / out_len };
+    let planes = g.len().checked_div(out_len).unwrap_or(0);
     let mut dx = vec![T::zero(); planes * h * w];
     let pairs: Vec<(T, i64)> = g.iter().copied().zip(idx.iter().copied()).collect();
     per_plane(&pairs, out_len, &mut dx, h * w, |gp, dp| {
@@ -539,7 +577,7 @@ pub(crate) fn avg_pool2d<T: FloatElem>(
     wwin: &[Window],
 ) -> Vec<T> {
     let (oh, ow) = (hwin.len(), wwin.len());
-    let planes = if h * w == 0 { 0 } else { x.len() / (h * w) };
+    let planes = x.len().checked_div(h * w).unwrap_or(0);
     let mut out = vec![T::zero(); planes * oh * ow];
     per_plane(x, h * w, &mut out, oh * ow, |xp, op| {
         for (oy, hy) in hwin.iter().enumerate() {
@@ -566,7 +604,7 @@ pub(crate) fn avg_pool2d_backward<T: FloatElem>(
     wwin: &[Window],
 ) -> Vec<T> {
     let (oh, ow) = (hwin.len(), wwin.len());
-    let planes = if oh * ow == 0 { 0 } else { g.len() / (oh * ow) };
+    let planes = g.len().checked_div(oh * ow).unwrap_or(0);
     let mut dx = vec![T::zero(); planes * h * w];
     per_plane(g, oh * ow, &mut dx, h * w, |gp, dp| {
         for (oy, hy) in hwin.iter().enumerate() {
@@ -600,7 +638,11 @@ mod tests {
                             })
                             .collect();
                         let (lo, hi) = valid_range(size, out, stride, off);
-                        assert_eq!((lo..hi).collect::<Vec<_>>(), ok, "{size} {out} {stride} {off}");
+                        assert_eq!(
+                            (lo..hi).collect::<Vec<_>>(),
+                            ok,
+                            "{size} {out} {stride} {off}"
+                        );
                     }
                 }
             }

@@ -14,6 +14,7 @@
 use crate::FloatElem;
 use gemm::Parallelism;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A read-only strided matrix: element `(i, j)` is
 /// `data[offset + i * row_stride + j * col_stride]`. A stride of 0 broadcasts.
@@ -45,16 +46,19 @@ impl GemmElem for f64 {}
 /// G multiply-adds/s, so a product needs ~2M multiply-adds (~20 µs) before splitting it can
 /// win at all; measurements (`benches/core.rs`) put the break-even near 2-4M. Tiny per-step
 /// shapes (64x2x10) and the small layers of an MLP stay on the calling thread.
-pub(crate) const PAR_MIN_WORK: usize = 1 << 22;
+pub(crate) const PAR_MIN_WORK: usize = 1 << 18;
 
 /// Rows (or columns) per parallel piece are a multiple of this, so that every piece keeps
 /// gemm's register tiles full (16 f32 lanes in an AVX-512 register).
 const SPLIT_ALIGN: usize = 16;
 
-/// Pieces per thread when a product is split: more than one lets rayon's work stealing even
-/// out a core that is briefly busy with something else, at the cost of packing the shared
+/// Pieces per thread when a product is split: more than one lets a thread that started
+/// late, or a core busy with something else, do less, at the cost of packing the shared
 /// operand once per piece.
 const PIECES_PER_THREAD: usize = 2;
+
+/// The fewest rows (or columns) in one piece.
+const MIN_PIECE: usize = 32;
 
 /// Panics (an internal bug, never user input) if any element of an `rows x cols` view at
 /// `offset` would fall outside `m.data`.
@@ -76,8 +80,8 @@ fn check_bounds<T>(what: &str, m: &MatRef<'_, T>, offset: usize, rows: usize, co
 /// A raw destination pointer that may cross threads; each thread writes a disjoint block.
 #[derive(Clone, Copy)]
 struct DstPtr<T>(*mut T);
-// SAFETY: only used to hand disjoint column blocks of one buffer to rayon tasks, which all
-// finish before the buffer is used again (see `gemm_one`).
+// SAFETY: only used to hand disjoint blocks of one buffer to rayon tasks, which all finish
+// before the buffer is used again (see `gemm_one`).
 unsafe impl<T: Send> Send for DstPtr<T> {}
 unsafe impl<T: Send> Sync for DstPtr<T> {}
 
@@ -141,20 +145,39 @@ unsafe fn gemm_block<T: GemmElem>(
     }
 }
 
-/// Sizes of the pieces `len` is cut into for `threads` threads (`SPLIT_ALIGN`-aligned).
-fn piece_len(len: usize, threads: usize) -> usize {
-    let pieces = threads * PIECES_PER_THREAD;
-    len.div_ceil(pieces)
-        .next_multiple_of(SPLIT_ALIGN)
-        .max(SPLIT_ALIGN)
+/// Runs `f(0)`, ..., `f(pieces - 1)` on the calling thread plus `helpers` rayon tasks; each
+/// participant claims the next unclaimed piece until none is left.
+///
+/// NOTE: the caller works from the start instead of sleeping until pool threads pick the
+/// job up (what `par_iter` does when called from outside the pool). Waking an idle rayon
+/// worker takes 5-20 µs on the reference VM; meanwhile the caller is already computing,
+/// and a helper that starts late (or a core busy with another process) simply ends up
+/// claiming fewer pieces.
+fn for_each_piece(pieces: usize, helpers: usize, f: impl Fn(usize) + Sync) {
+    let next = AtomicUsize::new(0);
+    let work = || loop {
+        let p = next.fetch_add(1, Ordering::Relaxed);
+        if p >= pieces {
+            break;
+        }
+        f(p);
+    };
+    rayon::in_place_scope(|s| {
+        for _ in 0..helpers.min(pieces - 1) {
+            s.spawn(|_| work());
+        }
+        work();
+    });
 }
 
-/// One `(m x k) @ (k x n)` product into the row-major `m * n` buffer `dst`, split across
-/// the rayon pool when it is large enough to pay for the fork/join.
+/// One `(m x k) @ (k x n)` product into the row-major `m * n` buffer `dst`, split into
+/// blocks of rows (or of columns, when `n > m`) across the rayon pool when it is large
+/// enough to pay for waking the pool.
 ///
 /// NOTE: splitting here, rather than passing `Parallelism::Rayon` to gemm, costs one
 /// fork/join per product; gemm forks once per (k-chunk, n-chunk) block and prepacks one
 /// operand serially, which measured 1.2-2x slower on the MLP shapes (e.g. 784x60000x100).
+/// Each block packs the shared operand again, so blocks stay at least `MIN_PIECE` long.
 fn gemm_one<T: GemmElem>(
     dst: &mut [T],
     (m, k, n): (usize, usize, usize),
@@ -163,50 +186,50 @@ fn gemm_one<T: GemmElem>(
 ) {
     assert_eq!(dst.len(), m * n, "gemm: destination size");
     let threads = rayon::current_num_threads();
-    let parallel = threads > 1 && m * k * n >= PAR_MIN_WORK;
-    if parallel && m >= n && m >= 2 * SPLIT_ALIGN {
-        // Blocks of whole rows: contiguous, disjoint slices of `dst`.
-        let rows = piece_len(m, threads);
-        dst.par_chunks_mut(rows * n)
-            .enumerate()
-            .for_each(|(p, block)| {
-                let r0 = p * rows;
-                let mb = block.len() / n;
-                // SAFETY: `block` is an exclusive borrow of exactly `mb` rows of `n` elements.
-                unsafe {
-                    gemm_block(
-                        block.as_mut_ptr(),
-                        n,
-                        (mb, k, n),
-                        (lhs, lo + r0 * lhs.row_stride),
-                        (rhs, ro),
-                    )
-                }
-            });
-    } else if parallel && n >= 2 * SPLIT_ALIGN {
-        // Blocks of whole columns: disjoint but interleaved, so they go by raw pointer.
-        let cols = piece_len(n, threads);
-        let base = DstPtr(dst.as_mut_ptr());
-        (0..n.div_ceil(cols)).into_par_iter().for_each(|p| {
-            let c0 = p * cols;
-            let nb = cols.min(n - c0);
-            // SAFETY: `dst` (borrowed exclusively for this whole call, which returns only
-            // after every task has finished) holds `m * n` elements; this task writes only
-            // `i * n + c0 + j` for `i < m`, `j < nb`, columns no other task touches.
-            unsafe {
+    let (by_rows, len) = if m >= n { (true, m) } else { (false, n) };
+    let piece = len
+        .div_ceil(threads * PIECES_PER_THREAD)
+        .next_multiple_of(SPLIT_ALIGN)
+        .max(MIN_PIECE);
+    let pieces = len.div_ceil(piece);
+    if threads < 2 || m * k * n < PAR_MIN_WORK || pieces < 2 {
+        // SAFETY: `dst` is an exclusive borrow of `m * n` elements (checked above).
+        unsafe { gemm_block(dst.as_mut_ptr(), n, (m, k, n), (lhs, lo), (rhs, ro)) };
+        return;
+    }
+    // A caller outside the pool computes too, so it needs one helper fewer.
+    let helpers = match rayon::current_thread_index() {
+        None => threads - 1,
+        Some(_) => threads,
+    };
+    let base = DstPtr(dst.as_mut_ptr());
+    for_each_piece(pieces, helpers, |p| {
+        let start = p * piece;
+        let size = piece.min(len - start);
+        // SAFETY: `dst` holds `m * n` elements and stays exclusively borrowed until every
+        // piece has finished (`for_each_piece` returns only then). Piece `p` writes rows
+        // `start..start + size` (or those columns) and nothing else, so pieces never
+        // overlap.
+        unsafe {
+            if by_rows {
                 gemm_block(
-                    base.get().add(c0),
+                    base.get().add(start * n),
                     n,
-                    (m, k, nb),
+                    (size, k, n),
+                    (lhs, lo + start * lhs.row_stride),
+                    (rhs, ro),
+                )
+            } else {
+                gemm_block(
+                    base.get().add(start),
+                    n,
+                    (m, k, size),
                     (lhs, lo),
-                    (rhs, ro + c0 * rhs.col_stride),
+                    (rhs, ro + start * rhs.col_stride),
                 )
             }
-        });
-    } else {
-        // SAFETY: `dst` is an exclusive borrow of `m * n` elements (checked above).
-        unsafe { gemm_block(dst.as_mut_ptr(), n, (m, k, n), (lhs, lo), (rhs, ro)) }
-    }
+        }
+    });
 }
 
 /// `lhs @ rhs` for one `(m x k) @ (k x n)` product, as a fresh row-major `m * n` buffer.

@@ -83,11 +83,8 @@ fn is_suffix(dims: &[usize], rank: usize) -> bool {
 /// Sum over `dims` (sorted, distinct).
 pub(crate) fn sum<T: Summable>(data: &[T], layout: &Layout, dims: &[usize]) -> Vec<T> {
     let r = group_len(layout, dims);
-    let out_n = if r == 0 {
-        layout.dims().iter().enumerate().filter(|(i, _)| !dims.contains(i)).map(|(_, &d)| d).product()
-    } else {
-        layout.numel() / r
-    };
+    let kept = |(i, &d): (usize, &usize)| if dims.contains(&i) { 1 } else { d };
+    let out_n: usize = layout.dims().iter().enumerate().map(kept).product();
     if r == 0 || out_n == 0 {
         return vec![T::zero(); out_n];
     }
@@ -120,7 +117,7 @@ pub(crate) fn fold<T: Copy>(
     f: impl Fn(T, T) -> T,
 ) -> Vec<T> {
     let r = group_len(layout, dims);
-    let out_n = if r == 0 { 0 } else { layout.numel() / r };
+    let out_n = layout.numel().checked_div(r).unwrap_or(0);
     let mut out = vec![init; out_n];
     for_each_in_groups(data, layout, dims, |g, _, v| out[g] = f(out[g], v));
     out
@@ -135,7 +132,7 @@ pub(crate) fn arg_extreme<T: Copy + PartialOrd>(
     better: impl Fn(T, T) -> bool,
 ) -> Vec<i64> {
     let r = layout.dims()[dim];
-    let out_n = if r == 0 { 0 } else { layout.numel() / r };
+    let out_n = layout.numel().checked_div(r).unwrap_or(0);
     let mut best: Vec<Option<T>> = vec![None; out_n];
     let mut idx = vec![0i64; out_n];
     #[allow(clippy::eq_op)]

@@ -303,3 +303,124 @@ pub fn adaptive_avg_pool2d<T: FloatElem>(x: &[T], x_dims: [usize; 4], out: (usiz
     }
     (y, [n, c, out.0, out.1])
 }
+
+// ---- strided walks, reductions, softmax ------------------------------------------------------
+
+/// Row-major multi-index of flat position `i` in `dims`.
+fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; dims.len()];
+    for d in (0..dims.len()).rev() {
+        idx[d] = i % dims[d];
+        i /= dims[d];
+    }
+    idx
+}
+
+/// The elements of a strided view, in row-major order, each found by
+/// `offset + sum(index[d] * strides[d])`: the oracle for every strided walk.
+///
+/// ```
+/// use sinapsis_core::cpu::reference::strided_to_vec;
+/// // The transpose of a row-major 2x3 matrix.
+/// let data = [1, 2, 3, 4, 5, 6];
+/// assert_eq!(strided_to_vec(&data, &[3, 2], &[1, 3], 0), vec![1, 4, 2, 5, 3, 6]);
+/// ```
+pub fn strided_to_vec<T: Copy>(data: &[T], dims: &[usize], strides: &[usize], offset: usize) -> Vec<T> {
+    let n: usize = dims.iter().product();
+    (0..n)
+        .map(|i| {
+            let idx = unravel(i, dims);
+            data[offset + idx.iter().zip(strides).map(|(a, b)| a * b).sum::<usize>()]
+        })
+        .collect()
+}
+
+/// Folds `x` (row-major, `dims`) over the dims in `reduce`, keepdim layout, visiting elements
+/// in row-major order: the oracle for sums and extrema.
+///
+/// ```
+/// use sinapsis_core::cpu::reference::reduce;
+/// let x = [1.0, 2., 3., 4., 5., 6.]; // 2x3
+/// assert_eq!(reduce(&x, &[2, 3], &[0], 0.0, |a, b| a + b), vec![5.0, 7., 9.]);
+/// ```
+pub fn reduce<T: Copy>(x: &[T], dims: &[usize], reduce: &[usize], init: T, f: impl Fn(T, T) -> T) -> Vec<T> {
+    let kept: Vec<usize> = dims
+        .iter()
+        .enumerate()
+        .map(|(d, &s)| if reduce.contains(&d) { 1 } else { s })
+        .collect();
+    let mut out = vec![init; kept.iter().product()];
+    for (i, &v) in x.iter().enumerate() {
+        let idx = unravel(i, dims);
+        let o = idx
+            .iter()
+            .zip(&kept)
+            .fold(0, |acc, (&j, &k)| acc * k + if k == 1 { 0 } else { j });
+        out[o] = f(out[o], v);
+    }
+    out
+}
+
+/// Index of the first largest element along `dim` of `x` (row-major, `dims`), keepdim
+/// layout; NaN counts as largest.
+///
+/// ```
+/// use sinapsis_core::cpu::reference::argmax;
+/// assert_eq!(argmax(&[1.0, 3., 3., 0.], &[1, 4], 1), vec![1]);
+/// ```
+pub fn argmax<T: FloatElem>(x: &[T], dims: &[usize], dim: usize) -> Vec<i64> {
+    let mut kept = dims.to_vec();
+    kept[dim] = 1;
+    let mut best: Vec<Option<(T, i64)>> = vec![None; kept.iter().product()];
+    for (i, &v) in x.iter().enumerate() {
+        let idx = unravel(i, dims);
+        let o = idx
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (d, &j)| acc * kept[d] + if d == dim { 0 } else { j });
+        let take = match best[o] {
+            None => true,
+            Some((b, _)) => !b.is_nan() && (v.is_nan() || v > b),
+        };
+        if take {
+            best[o] = Some((v, idx[dim] as i64));
+        }
+    }
+    best.into_iter().map(|b| b.map_or(0, |(_, i)| i)).collect()
+}
+
+/// Softmax over the last dim of a row-major `rows x cols` buffer, straight from the
+/// definition `exp(x - max) / sum(exp(x - max))`.
+///
+/// ```
+/// use sinapsis_core::cpu::reference::softmax;
+/// assert_eq!(softmax(&[0.0f64, 0.0], 1, 2), vec![0.5, 0.5]);
+/// ```
+pub fn softmax<T: FloatElem>(x: &[T], rows: usize, cols: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(rows * cols);
+    for r in 0..rows {
+        let row = &x[r * cols..(r + 1) * cols];
+        let m = row.iter().fold(T::NEG_INFINITY, |a, &b| a.max(b));
+        let e: Vec<T> = row.iter().map(|&v| (v - m).exp()).collect();
+        let s = e.iter().fold(T::zero(), |a, &b| a + b);
+        out.extend(e.iter().map(|&v| v / s));
+    }
+    out
+}
+
+/// Log-softmax over the last dim: `x - max - log(sum(exp(x - max)))`.
+///
+/// ```
+/// use sinapsis_core::cpu::reference::log_softmax;
+/// assert_eq!(log_softmax(&[0.0f64, 0.0], 1, 2), vec![-(2.0f64.ln()); 2]);
+/// ```
+pub fn log_softmax<T: FloatElem>(x: &[T], rows: usize, cols: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(rows * cols);
+    for r in 0..rows {
+        let row = &x[r * cols..(r + 1) * cols];
+        let m = row.iter().fold(T::NEG_INFINITY, |a, &b| a.max(b));
+        let s = row.iter().fold(T::zero(), |a, &v| a + (v - m).exp());
+        out.extend(row.iter().map(|&v| v - m - s.ln()));
+    }
+    out
+}

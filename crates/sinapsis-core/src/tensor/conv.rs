@@ -178,7 +178,9 @@ impl AvgPool {
                 k::sliding_windows(h, out.0, kernel.0, stride.0, padding.0),
                 k::sliding_windows(w, out.1, kernel.1, stride.1, padding.1),
             ),
-            AvgPool::Adaptive { out } => (k::adaptive_windows(h, out.0), k::adaptive_windows(w, out.1)),
+            AvgPool::Adaptive { out } => {
+                (k::adaptive_windows(h, out.0), k::adaptive_windows(w, out.1))
+            }
         }
     }
 }
@@ -198,7 +200,10 @@ fn pool_input(op: &'static str, x: &Tensor) -> Result<(usize, usize)> {
     if x.rank() != 3 && x.rank() != 4 {
         return Err(Error::shape(
             op,
-            format!("expected a 3-d (C x H x W) or 4-d (N x C x H x W) input, got {}", x.shape()),
+            format!(
+                "expected a 3-d (C x H x W) or 4-d (N x C x H x W) input, got {}",
+                x.shape()
+            ),
         ));
     }
     let d = x.dims();
@@ -255,7 +260,10 @@ fn conv_geom(x: &Tensor, w: &Tensor, b: Option<&Tensor>, o: &Conv2dOptions) -> R
     if w.rank() != 4 {
         return Err(Error::shape(
             OP,
-            format!("expected a 4-d weight (C_out x C_in/groups x kH x kW), got {}", w.shape()),
+            format!(
+                "expected a 4-d weight (C_out x C_in/groups x kH x kW), got {}",
+                w.shape()
+            ),
         ));
     }
     let pair = format!("input {} and weight {}", x.shape(), w.shape());
@@ -292,13 +300,19 @@ fn conv_geom(x: &Tensor, w: &Tensor, b: Option<&Tensor>, o: &Conv2dOptions) -> R
         ));
     }
     if kh == 0 || kw == 0 {
-        return Err(Error::shape(OP, format!("{pair}: the kernel has a zero size")));
+        return Err(Error::shape(
+            OP,
+            format!("{pair}: the kernel has a zero size"),
+        ));
     }
     if let Some(b) = b {
         if b.dims() != [oc] {
             return Err(Error::shape(
                 OP,
-                format!("{pair}: bias {} must have shape ({oc}), one per output channel", b.shape()),
+                format!(
+                    "{pair}: bias {} must have shape ({oc}), one per output channel",
+                    b.shape()
+                ),
             ));
         }
     }
@@ -376,7 +390,12 @@ impl Tensor {
     /// assert_eq!(y.to_vec::<f32>()?[..4], [1.0, 2.0, 2.0, 1.0]);
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
-    pub fn conv2d(&self, weight: &Tensor, bias: Option<&Tensor>, opts: Conv2dOptions) -> Result<Tensor> {
+    pub fn conv2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        opts: Conv2dOptions,
+    ) -> Result<Tensor> {
         if self.rank() == 3 {
             return self.unsqueeze(0)?.conv2d(weight, bias, opts)?.squeeze(0);
         }
@@ -412,7 +431,12 @@ impl Tensor {
     /// assert_eq!(y.to_vec::<f64>()?, vec![-1.0, -1.0, -1.0]);
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
-    pub fn conv1d(&self, weight: &Tensor, bias: Option<&Tensor>, opts: Conv1dOptions) -> Result<Tensor> {
+    pub fn conv1d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        opts: Conv1dOptions,
+    ) -> Result<Tensor> {
         if self.rank() == 2 {
             return self.unsqueeze(0)?.conv1d(weight, bias, opts)?.squeeze(0);
         }
@@ -453,7 +477,12 @@ impl Tensor {
     /// assert_eq!(x.max_pool2d(2, 2, 0)?.to_vec::<f32>()?, vec![4.0]);
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
-    pub fn max_pool2d(&self, kernel: impl IntoPair, stride: impl IntoPair, padding: impl IntoPair) -> Result<Tensor> {
+    pub fn max_pool2d(
+        &self,
+        kernel: impl IntoPair,
+        stride: impl IntoPair,
+        padding: impl IntoPair,
+    ) -> Result<Tensor> {
         Ok(self.max_pool2d_with_indices(kernel, stride, padding)?.0)
     }
 
@@ -524,10 +553,16 @@ impl Tensor {
     /// assert_eq!(x.avg_pool2d(2, 2, 0)?.to_vec::<f32>()?, vec![2.5]);
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
-    pub fn avg_pool2d(&self, kernel: impl IntoPair, stride: impl IntoPair, padding: impl IntoPair) -> Result<Tensor> {
+    pub fn avg_pool2d(
+        &self,
+        kernel: impl IntoPair,
+        stride: impl IntoPair,
+        padding: impl IntoPair,
+    ) -> Result<Tensor> {
         const OP: &str = "avg_pool2d";
         let (h, w) = pool_input(OP, self)?;
-        let (kernel, stride, padding) = (kernel.into_pair(), stride.into_pair(), padding.into_pair());
+        let (kernel, stride, padding) =
+            (kernel.into_pair(), stride.into_pair(), padding.into_pair());
         let oh = pool_out(OP, self.shape(), h, kernel.0, stride.0, padding.0)?;
         let ow = pool_out(OP, self.shape(), w, kernel.1, stride.1, padding.1)?;
         self.avg_pool(AvgPool::Sliding {
@@ -575,15 +610,19 @@ impl Tensor {
         let hw = (self.dims()[r - 2], self.dims()[r - 1]);
         let (hwin, wwin) = pool.windows(hw);
         let storage = self.with_cpu(|s, l| match s {
-            CpuStorage::F32(_) => CpuStorage::F32(k::avg_pool2d(&row_major::<f32>(s, l), hw, &hwin, &wwin)),
+            CpuStorage::F32(_) => {
+                CpuStorage::F32(k::avg_pool2d(&row_major::<f32>(s, l), hw, &hwin, &wwin))
+            }
             _ => CpuStorage::F64(k::avg_pool2d(&row_major::<f64>(s, l), hw, &hwin, &wwin)),
         });
         let mut dims = self.dims().to_vec();
         dims[r - 2] = hwin.len();
         dims[r - 1] = wwin.len();
-        Ok(Tensor::from_op(storage, Shape::from(dims), &[self], || Op::AvgPool2d {
-            x: self.clone(),
-            pool,
+        Ok(Tensor::from_op(storage, Shape::from(dims), &[self], || {
+            Op::AvgPool2d {
+                x: self.clone(),
+                pool,
+            }
         }))
     }
 
@@ -608,7 +647,9 @@ impl Tensor {
             DType::F32 => conv_grads::<f32>(&ts, s, &geom, need),
             _ => conv_grads::<f64>(&ts, s, &geom, need),
         });
-        let wrap = |s: Option<CpuStorage>, shape: &Shape| s.map(|s| Tensor::from_storage(s, shape.clone()));
+        let wrap = |s: Option<CpuStorage>, shape: &Shape| {
+            s.map(|s| Tensor::from_storage(s, shape.clone()))
+        };
         let mut grads: Grads = smallvec![wrap(dx, x.shape()), wrap(dw, w.shape())];
         if let Some(b) = b {
             grads.push(wrap(db, b.shape()));
@@ -623,8 +664,18 @@ impl Tensor {
         let out_len = g.dims()[r - 2] * g.dims()[r - 1];
         let idx = indices.to_vec::<i64>()?;
         let storage = g.with_cpu(|s, l| match s {
-            CpuStorage::F32(_) => CpuStorage::F32(k::max_pool2d_backward(&row_major::<f32>(s, l), &idx, hw, out_len)),
-            _ => CpuStorage::F64(k::max_pool2d_backward(&row_major::<f64>(s, l), &idx, hw, out_len)),
+            CpuStorage::F32(_) => CpuStorage::F32(k::max_pool2d_backward(
+                &row_major::<f32>(s, l),
+                &idx,
+                hw,
+                out_len,
+            )),
+            _ => CpuStorage::F64(k::max_pool2d_backward(
+                &row_major::<f64>(s, l),
+                &idx,
+                hw,
+                out_len,
+            )),
         });
         Ok(Tensor::from_storage(storage, x.shape().clone()))
     }
@@ -635,8 +686,18 @@ impl Tensor {
         let hw = (x.dims()[r - 2], x.dims()[r - 1]);
         let (hwin, wwin) = pool.windows(hw);
         let storage = g.with_cpu(|s, l| match s {
-            CpuStorage::F32(_) => CpuStorage::F32(k::avg_pool2d_backward(&row_major::<f32>(s, l), hw, &hwin, &wwin)),
-            _ => CpuStorage::F64(k::avg_pool2d_backward(&row_major::<f64>(s, l), hw, &hwin, &wwin)),
+            CpuStorage::F32(_) => CpuStorage::F32(k::avg_pool2d_backward(
+                &row_major::<f32>(s, l),
+                hw,
+                &hwin,
+                &wwin,
+            )),
+            _ => CpuStorage::F64(k::avg_pool2d_backward(
+                &row_major::<f64>(s, l),
+                hw,
+                &hwin,
+                &wwin,
+            )),
         });
         Ok(Tensor::from_storage(storage, x.shape().clone()))
     }

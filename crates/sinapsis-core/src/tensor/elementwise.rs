@@ -8,6 +8,7 @@ use crate::cpu::strided::{map, zip3_map, zip_map};
 use crate::layout::Layout;
 use crate::storage::CpuStorage;
 use crate::{DType, Element, Error, FloatElem, Result, Shape};
+use std::borrow::Cow;
 
 /// A float kernel of one operand, generic over f32/f64.
 pub(crate) trait Map1 {
@@ -389,16 +390,17 @@ impl Tensor {
     // ---- binary ---------------------------------------------------------------------------
 
     /// Broadcasts both operands to their common shape (recording `Expand` where needed).
-    pub(crate) fn broadcast_pair(
+    /// Equal shapes, the common case, are borrowed as they are: no handle is cloned.
+    pub(crate) fn broadcast_pair<'a>(
         op: &'static str,
-        a: &Tensor,
-        b: &Tensor,
-    ) -> Result<(Tensor, Tensor, Shape)> {
+        a: &'a Tensor,
+        b: &'a Tensor,
+    ) -> Result<(Cow<'a, Tensor>, Cow<'a, Tensor>, Shape)> {
         if a.shape() == b.shape() {
-            return Ok((a.clone(), b.clone(), a.shape().clone()));
+            return Ok((Cow::Borrowed(a), Cow::Borrowed(b), a.shape().clone()));
         }
         let shape = Shape::broadcast(op, a.shape(), b.shape())?;
-        Ok((a.expand(&shape)?, b.expand(&shape)?, shape))
+        Ok((Cow::Owned(a.expand(&shape)?), Cow::Owned(b.expand(&shape)?), shape))
     }
 
     fn binary(&self, rhs: &Tensor, op: BinaryOp) -> Result<Tensor> {
@@ -420,7 +422,7 @@ impl Tensor {
             Tensor::float_map2(name, &a, &b, &op)?
         };
         Ok(Tensor::from_op(storage, shape, &[&a, &b], || {
-            Op::Binary(a.clone(), b.clone(), op)
+            Op::Binary(Tensor::clone(&a), Tensor::clone(&b), op)
         }))
     }
 
@@ -457,7 +459,7 @@ impl Tensor {
 
     fn compare(&self, rhs: &Tensor, cmp: Cmp, name: &'static str) -> Result<Tensor> {
         self.check_same_dtype(name, rhs)?;
-        let (a, b, shape) = Tensor::broadcast_pair(name, &self.detach(), &rhs.detach())?;
+        let (a, b, shape) = Tensor::broadcast_pair(name, self, rhs)?;
         let out = Tensor::with_cpus(&[&a, &b], |s| {
             let (la, lb) = (a.layout(), b.layout());
             match (s[0], s[1]) {

@@ -12,13 +12,24 @@ fn per_channel(t: &Tensor, rank: usize) -> Result<Tensor> {
 }
 
 /// Checks that an optional per-channel tensor has shape `(c)` and `x`'s dtype.
-fn check_param(what: &str, t: Option<&Tensor>, x: &Tensor, want: &[usize], op: &'static str) -> Result<()> {
+fn check_param(
+    what: &str,
+    t: Option<&Tensor>,
+    x: &Tensor,
+    want: &[usize],
+    op: &'static str,
+) -> Result<()> {
     let Some(t) = t else { return Ok(()) };
     x.check_same_dtype(op, t)?;
     if t.dims() != want {
         return Err(Error::shape(
             op,
-            format!("{what} has shape {} but input {} needs {}", t.shape(), x.shape(), Shape::from(want)),
+            format!(
+                "{what} has shape {} but input {} needs {}",
+                t.shape(),
+                x.shape(),
+                Shape::from(want)
+            ),
         ));
     }
     Ok(())
@@ -62,7 +73,10 @@ impl Tensor {
         if self.rank() < 2 {
             return Err(Error::shape(
                 OP,
-                format!("expected an input of shape (N, C) or (N, C, *), got {}", self.shape()),
+                format!(
+                    "expected an input of shape (N, C) or (N, C, *), got {}",
+                    self.shape()
+                ),
             ));
         }
         let (r, c) = (self.rank(), self.dims()[1]);
@@ -89,11 +103,16 @@ impl Tensor {
                 let _guard = no_grad();
                 let m = momentum;
                 if let Some(rm) = running_mean {
-                    let new = rm.mul_scalar(1.0 - m)?.add(&mean.detach().reshape(c)?.mul_scalar(m)?)?;
+                    let new = rm
+                        .mul_scalar(1.0 - m)?
+                        .add(&mean.detach().reshape(c)?.mul_scalar(m)?)?;
                     rm.copy_(&new)?;
                 }
                 if let Some(rv) = running_var {
-                    let unbiased = var.detach().reshape(c)?.mul_scalar(count as f64 / (count - 1) as f64)?;
+                    let unbiased = var
+                        .detach()
+                        .reshape(c)?
+                        .mul_scalar(count as f64 / (count - 1) as f64)?;
                     let new = rv.mul_scalar(1.0 - m)?.add(&unbiased.mul_scalar(m)?)?;
                     rv.copy_(&new)?;
                 }
@@ -107,7 +126,10 @@ impl Tensor {
                 ));
             };
             let xc = self.sub(&per_channel(rm, r)?)?;
-            (xc, per_channel(rv, r)?.add_scalar(eps)?.sqrt()?.reciprocal()?)
+            (
+                xc,
+                per_channel(rv, r)?.add_scalar(eps)?.sqrt()?.reciprocal()?,
+            )
         };
         let mut y = xc.mul(&inv_std)?;
         if let Some(w) = weight {

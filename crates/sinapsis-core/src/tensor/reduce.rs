@@ -248,7 +248,7 @@ impl Tensor {
         if p == 2.0 {
             return self.square()?.sum(&d[..], keepdim)?.sqrt();
         }
-        if !(p > 0.0) {
+        if p.is_nan() || p <= 0.0 {
             return Err(Error::invalid("norm", format!("p must be positive, got {p}")));
         }
         self.abs()?.powf(p)?.sum(&d[..], keepdim)?.powf(1.0 / p)

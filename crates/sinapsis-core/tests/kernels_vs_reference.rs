@@ -1,0 +1,143 @@
+//! Every fast elementwise, reduction, softmax and indexing kernel against the plain reference
+//! kernels in `cpu::reference`, on odd sizes (1, 7, 17, 63, 65, 257; 257x257 crosses the
+//! threading threshold) and on contiguous, transposed, narrowed, strided and broadcast views.
+
+use sinapsis_core::cpu::reference;
+use sinapsis_core::{DType, Generator, Tensor};
+
+const SHAPES: &[(usize, usize)] = &[(1, 7), (7, 1), (17, 63), (63, 65), (65, 17), (257, 257)];
+
+/// A view of logical shape (a, b) in one of several layouts, with the base buffer it reads
+/// so the reference can walk it by the definition of strides.
+struct View {
+    name: &'static str,
+    base: Vec<f64>,
+    t: Tensor,
+}
+
+impl View {
+    fn oracle(&self) -> Vec<f64> {
+        reference::strided_to_vec(&self.base, self.t.dims(), self.t.stride(), self.t.layout().offset())
+    }
+}
+
+fn views(gen: &mut Generator, a: usize, b: usize) -> Vec<View> {
+    let mut make = |name, dims: Vec<usize>, f: &dyn Fn(&Tensor) -> Tensor| {
+        let base = gen.randn(dims.clone(), DType::F64).unwrap().to_vec::<f64>().unwrap();
+        let t = f(&Tensor::from_vec(base.clone(), dims).unwrap());
+        assert_eq!(t.dims(), &[a, b]);
+        View { name, base, t }
+    };
+    vec![
+        make("contiguous", vec![a, b], &|t| t.clone()),
+        make("transposed", vec![b, a], &|t| t.t().unwrap()),
+        make("narrowed", vec![a, b + 5], &|t| t.narrow(1, 2, b).unwrap()),
+        make("stepped", vec![a, b, 2], &|t| t.select(2, 1).unwrap()),
+        make("broadcast_col", vec![a, 1], &|t| t.expand((a, b)).unwrap()),
+        make("broadcast_row", vec![1, b], &|t| t.expand((a, b)).unwrap()),
+    ]
+}
+
+fn close(what: &str, got: &[f64], want: &[f64], tol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= tol * w.abs().max(1.0), "{what}: element {i}: {g} vs {w}");
+    }
+}
+
+#[test]
+fn strided_walks_and_elementwise_kernels() {
+    let mut gen = Generator::new(11);
+    for &(a, b) in SHAPES {
+        let vs = views(&mut gen, a, b);
+        for v in &vs {
+            let what = format!("{} {a}x{b}", v.name);
+            let x = v.oracle();
+            assert_eq!(v.t.to_vec::<f64>().unwrap(), x, "{what}: walk");
+            let exp: Vec<f64> = x.iter().map(|v| v.exp()).collect();
+            assert_eq!(v.t.exp().unwrap().to_vec::<f64>().unwrap(), exp, "{what}: exp");
+            let relu: Vec<f64> = x.iter().map(|v| v.max(0.0)).collect();
+            assert_eq!(v.t.relu().unwrap().to_vec::<f64>().unwrap(), relu, "{what}: relu");
+            for w in &vs {
+                let y = w.oracle();
+                let sum: Vec<f64> = x.iter().zip(&y).map(|(p, q)| p + q).collect();
+                let prod: Vec<f64> = x.iter().zip(&y).map(|(p, q)| p * q).collect();
+                assert_eq!(v.t.add(&w.t).unwrap().to_vec::<f64>().unwrap(), sum, "{what} + {}", w.name);
+                assert_eq!(v.t.mul(&w.t).unwrap().to_vec::<f64>().unwrap(), prod, "{what} * {}", w.name);
+                let mask = v.t.gt(&w.t).unwrap();
+                let pick: Vec<f64> = x.iter().zip(&y).map(|(&p, &q)| if p > q { p } else { q }).collect();
+                let got = Tensor::where_cond(&mask, &v.t, &w.t).unwrap();
+                assert_eq!(got.to_vec::<f64>().unwrap(), pick, "{what} where {}", w.name);
+            }
+            // f32 and casts take the same walks.
+            let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            assert_eq!(v.t.to_dtype(DType::F32).unwrap().to_vec::<f32>().unwrap(), x32, "{what}: cast");
+        }
+    }
+}
+
+#[test]
+fn reductions() {
+    let mut gen = Generator::new(12);
+    for &(a, b) in SHAPES {
+        for v in views(&mut gen, a, b) {
+            let what = format!("{} {a}x{b}", v.name);
+            let x = v.oracle();
+            let dims = [a, b];
+            for rd in [vec![0usize], vec![1], vec![0, 1]] {
+                let want = reference::reduce(&x, &dims, &rd, 0.0, |p, q| p + q);
+                let got = v.t.sum(&rd, true).unwrap().to_vec::<f64>().unwrap();
+                close(&format!("{what}: sum {rd:?}"), &got, &want, 1e-12);
+                let want = reference::reduce(&x, &dims, &rd, f64::NEG_INFINITY, f64::max);
+                assert_eq!(v.t.amax(&rd, true).unwrap().to_vec::<f64>().unwrap(), want, "{what}: amax {rd:?}");
+                // f32 sums stay within f32 rounding of the f64 reference.
+                let got32 = v.t.to_dtype(DType::F32).unwrap().sum(&rd, true).unwrap();
+                let want = reference::reduce(&x, &dims, &rd, 0.0, |p, q| p + q);
+                close(&format!("{what}: f32 sum {rd:?}"), &got32.to_f64_vec().unwrap(), &want, 1e-4);
+            }
+            for d in [0usize, 1] {
+                let want = reference::argmax(&x, &dims, d);
+                assert_eq!(v.t.argmax(d, true).unwrap().to_vec::<i64>().unwrap(), want, "{what}: argmax {d}");
+            }
+        }
+    }
+}
+
+#[test]
+fn softmax_and_log_softmax() {
+    let mut gen = Generator::new(13);
+    for &(a, b) in SHAPES {
+        for v in views(&mut gen, a, b) {
+            let what = format!("{} {a}x{b}", v.name);
+            let x = v.oracle();
+            close(&format!("{what}: softmax"), &v.t.softmax(1).unwrap().to_vec::<f64>().unwrap(), &reference::softmax(&x, a, b), 1e-12);
+            close(&format!("{what}: log_softmax"), &v.t.log_softmax(1).unwrap().to_vec::<f64>().unwrap(), &reference::log_softmax(&x, a, b), 1e-12);
+            // Along dim 0: the reference works on the transposed buffer.
+            let xt = reference::strided_to_vec(&x, &[b, a], &[1, b], 0);
+            let want = reference::strided_to_vec(&reference::softmax(&xt, b, a), &[a, b], &[1, a], 0);
+            close(&format!("{what}: softmax dim 0"), &v.t.softmax(0).unwrap().to_vec::<f64>().unwrap(), &want, 1e-12);
+        }
+    }
+}
+
+#[test]
+fn gather_index_select_and_cat() {
+    let mut gen = Generator::new(14);
+    for &(a, b) in SHAPES {
+        for v in views(&mut gen, a, b) {
+            let what = format!("{} {a}x{b}", v.name);
+            let x = v.oracle();
+            let idx = gen.randint(0, b as i64, (a, 3)).unwrap();
+            let iv = idx.to_vec::<i64>().unwrap();
+            let want: Vec<f64> = (0..a * 3).map(|p| x[(p / 3) * b + iv[p] as usize]).collect();
+            assert_eq!(v.t.gather(1, &idx).unwrap().to_vec::<f64>().unwrap(), want, "{what}: gather");
+            let rows = gen.randint(0, a as i64, 5).unwrap();
+            let rv = rows.to_vec::<i64>().unwrap();
+            let want: Vec<f64> = rv.iter().flat_map(|&r| x[r as usize * b..(r as usize + 1) * b].to_vec()).collect();
+            assert_eq!(v.t.index_select(0, &rows).unwrap().to_vec::<f64>().unwrap(), want, "{what}: index_select");
+            let both = Tensor::cat(&[v.t.clone(), v.t.clone()], 1).unwrap().to_vec::<f64>().unwrap();
+            let want: Vec<f64> = (0..a).flat_map(|r| [&x[r * b..(r + 1) * b], &x[r * b..(r + 1) * b]].concat()).collect();
+            assert_eq!(both, want, "{what}: cat");
+        }
+    }
+}
