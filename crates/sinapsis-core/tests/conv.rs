@@ -541,6 +541,45 @@ fn inference_records_no_graph() {
     assert!(!y.max_pool2d(2, 2, 0).unwrap().requires_grad());
 }
 
+#[test]
+fn conv2d_results_do_not_depend_on_the_thread_count() {
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let x = leaf(randn(80, &[19, 8, 17, 17], DType::F32));
+            let w = leaf(randn(81, &[16, 8, 3, 3], DType::F32));
+            let y = x
+                .conv2d(&w, None, Conv2dOptions::default().padding(1))
+                .unwrap();
+            y.backward_with_grad(&randn(82, y.dims(), DType::F32))
+                .unwrap();
+            let v = |t: &Tensor| t.to_vec::<f32>().unwrap();
+            (v(&y), v(&x.grad().unwrap()), v(&w.grad().unwrap()))
+        })
+    };
+    assert!(
+        run(1) == run(3),
+        "conv2d results changed with the thread count"
+    );
+}
+
+#[test]
+fn empty_batches_give_empty_results() {
+    let x = leaf(Tensor::zeros((0, 3, 5, 5), DType::F64).unwrap());
+    let w = leaf(randn(90, &[4, 3, 3, 3], DType::F64));
+    let b = leaf(randn(91, &[4], DType::F64));
+    let y = x.conv2d(&w, Some(&b), Conv2dOptions::default()).unwrap();
+    assert_eq!(y.dims(), &[0, 4, 3, 3]);
+    y.sum_all().unwrap().backward().unwrap();
+    assert_eq!(w.grad().unwrap().to_vec::<f64>().unwrap(), vec![0.0; 108]);
+    assert_eq!(b.grad().unwrap().to_vec::<f64>().unwrap(), vec![0.0; 4]);
+    assert_eq!(x.max_pool2d(2, 2, 0).unwrap().dims(), &[0, 3, 2, 2]);
+    assert_eq!(x.adaptive_avg_pool2d(2).unwrap().dims(), &[0, 3, 2, 2]);
+}
+
 // ---- errors -----------------------------------------------------------------------------------
 
 fn err_msg(r: Result<Tensor>) -> String {

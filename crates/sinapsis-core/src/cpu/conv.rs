@@ -239,23 +239,27 @@ pub(crate) fn col2im<T: FloatElem>(cols: &[T], g: &ConvGeom, dx: &mut [T]) {
     });
 }
 
+/// The batch is cut into at most this many chunks of consecutive samples.
+///
+/// NOTE: the cut depends on the batch size alone, never on the thread count, and the
+/// per-chunk weight gradients are summed in chunk order, so results are bitwise identical
+/// whatever the number of threads (an exact resume on another machine stays exact).
+const CHUNKS: usize = 16;
+
 /// How to spread `n` samples of `work` multiply-adds each: `(chunk size, chunks, gemm
-/// parallelism, run chunks in parallel)`.
+/// parallelism, run chunks in parallel)`. Each chunk reuses one scratch buffer.
 fn plan(n: usize, work: usize) -> (usize, usize, Parallelism, bool) {
     let threads = rayon::current_num_threads();
-    let total = work.saturating_mul(n);
-    if n >= 2 && threads > 1 && total >= PAR_MIN_WORK {
-        // A few chunks per thread balance the load; each chunk reuses one scratch buffer.
-        let chunk = n.div_ceil(4 * threads).max(1);
-        (chunk, n.div_ceil(chunk), Parallelism::None, true)
+    let chunk = n.div_ceil(CHUNKS).max(1);
+    let chunks = n.div_ceil(chunk);
+    let parallel = chunks >= 2 && threads > 1 && work.saturating_mul(n) >= PAR_MIN_WORK;
+    // One big sample: let gemm split its own product instead.
+    let par = if !parallel && work >= PAR_MIN_WORK && threads > 1 {
+        Parallelism::Rayon(0)
     } else {
-        let par = if work >= PAR_MIN_WORK && threads > 1 {
-            Parallelism::Rayon(0)
-        } else {
-            Parallelism::None
-        };
-        (n.max(1), 1, par, false)
-    }
+        Parallelism::None
+    };
+    (chunk, chunks, par, parallel)
 }
 
 /// Forward convolution: `x` (`N x C x H x W`), `w` (`O x C/groups x kH x kW`), optional
@@ -345,8 +349,8 @@ pub(crate) fn conv2d_backward<T: GemmElem>(
     let pointwise = g.pointwise();
     let rows = g.c * g.kh * g.kw;
     let parts: Vec<Option<&mut [T]>> = match dx.as_mut() {
-        Some(d) => d.chunks_mut(chunk * xl).map(Some).collect(),
-        None => (0..chunks).map(|_| None).collect(),
+        Some(d) if xl > 0 => d.chunks_mut(chunk * xl).map(Some).collect(),
+        _ => (0..chunks).map(|_| None).collect(),
     };
     // Each chunk fills its samples' dx and returns its own partial dw.
     let run = |(ci, dxs): (usize, Option<&mut [T]>)| -> Option<Vec<T>> {
