@@ -143,7 +143,7 @@ const CASES: &[MatmulCase] = &[
 
 fn bench_matmuls(quick: bool) -> sinapsis_core::Result<()> {
     println!(
-        "{:<44} {:>9} {:>17} {:>9} {:>7}",
+        "{:<48} {:>9} {:>17} {:>9} {:>7}",
         "matmul, f32", "GFLOP/s", "[min-max]", "PyTorch", "ratio"
     );
     for case in CASES {
@@ -156,7 +156,7 @@ fn bench_matmuls(quick: bool) -> sinapsis_core::Result<()> {
         let rhs = Tensor::randn((k, n), DType::F32)?;
         let flops = 2.0 * (m * k * n) as f64;
         let (warmup, min_runs, max_runs, budget) = if quick {
-            (1, 3, 5, Duration::from_millis(200))
+            (2, 3, 2_000, Duration::from_millis(200))
         } else {
             // ~1.5 s per shape: dozens of runs on the big shapes, thousands on the small.
             (3, 5, 100_000, Duration::from_millis(1500))
@@ -184,7 +184,7 @@ fn bench_matmuls(quick: bool) -> sinapsis_core::Result<()> {
             None => ("-".into(), "-".into()),
         };
         println!(
-            "{:<44} {:>9.1} {:>17} {:>9} {:>7}",
+            "{:<48} {:>9.1} {:>17} {:>9} {:>7}",
             case.name, ours, range, torch, ratio
         );
     }
@@ -216,7 +216,7 @@ fn per_op_ns(mut op: impl FnMut(), quick: bool) -> f64 {
 
 fn bench_small_ops(quick: bool) -> sinapsis_core::Result<()> {
     println!();
-    println!("{:<44} {:>9}", "small ops, (64,10) f32", "ns/op");
+    println!("{:<48} {:>9}", "small ops, (64,10) f32", "ns/op");
     let a = Tensor::randn((64, 10), DType::F32)?.requires_grad_(true)?;
     let b = Tensor::randn((64, 10), DType::F32)?;
     let x = Tensor::randn((64, 2), DType::F32)?;
@@ -243,11 +243,11 @@ fn bench_small_ops(quick: bool) -> sinapsis_core::Result<()> {
             per_op_ns(|| drop(black_box(op())), quick)
         };
         println!(
-            "{:<44} {:>9.0}",
+            "{:<48} {:>9.0}",
             format!("{name}, recording graph"),
             with_graph
         );
-        println!("{:<44} {:>9.0}", format!("{name}, no_grad"), without);
+        println!("{:<48} {:>9.0}", format!("{name}, no_grad"), without);
     }
     Ok(())
 }

@@ -13,8 +13,8 @@
 
 use crate::FloatElem;
 use gemm::Parallelism;
-use rayon::prelude::*;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// A read-only strided matrix: element `(i, j)` is
 /// `data[offset + i * row_stride + j * col_stride]`. A stride of 0 broadcasts.
@@ -40,25 +40,19 @@ impl GemmElem for f64 {}
 
 /// Multiply-adds (`m * k * n`) from which one product is split across rayon threads.
 ///
-/// NOTE: on the reference 2-core VM a rayon fork/join issued from a thread outside the pool
-/// (the usual case: the training loop's own thread) costs 10-20 µs, because the caller
-/// sleeps on a latch and the workers must be woken. Single-threaded gemm runs at about 110
-/// G multiply-adds/s, so a product needs ~2M multiply-adds (~20 µs) before splitting it can
-/// win at all; measurements (`benches/core.rs`) put the break-even near 2-4M. Tiny per-step
-/// shapes (64x2x10) and the small layers of an MLP stay on the calling thread.
-pub(crate) const PAR_MIN_WORK: usize = 1 << 18;
+/// NOTE: measured on the reference 2-core VM (`benches/core.rs`, and interleaved 1- vs
+/// 2-thread runs): one thread runs gemm at ~110 G multiply-adds/s; with the split below
+/// (see `for_each_piece`) two threads break even near 0.5M multiply-adds (~5 µs), gain
+/// 1.25-1.45x at 1M and 1.6-1.8x from 10M (the W2 MLP shapes) up. Under 1M the gain is
+/// small and not worth waking a second core that a data-loader thread may be using, so
+/// tiny per-step shapes (64x2x10) and the small MLP layers (128x100x50) stay on the
+/// calling thread. With the other core busy, split products measured 0.94-1.0x of one
+/// thread: the caller simply does the work itself.
+pub(crate) const PAR_MIN_WORK: usize = 1 << 20;
 
 /// Rows (or columns) per parallel piece are a multiple of this, so that every piece keeps
 /// gemm's register tiles full (16 f32 lanes in an AVX-512 register).
 const SPLIT_ALIGN: usize = 16;
-
-/// Pieces per thread when a product is split: more than one lets a thread that started
-/// late, or a core busy with something else, do less, at the cost of packing the shared
-/// operand once per piece.
-const PIECES_PER_THREAD: usize = 2;
-
-/// The fewest rows (or columns) in one piece.
-const MIN_PIECE: usize = 32;
 
 /// Panics (an internal bug, never user input) if any element of an `rows x cols` view at
 /// `offset` would fall outside `m.data`.
@@ -145,29 +139,89 @@ unsafe fn gemm_block<T: GemmElem>(
     }
 }
 
-/// Runs `f(0)`, ..., `f(pieces - 1)` on the calling thread plus `helpers` rayon tasks; each
-/// participant claims the next unclaimed piece until none is left.
+/// Runs `f(0)`, ..., `f(pieces - 1)` on the calling thread and up to `threads - 1` rayon
+/// helpers; each participant claims the next unclaimed piece until none is left.
 ///
-/// NOTE: the caller works from the start instead of sleeping until pool threads pick the
-/// job up (what `par_iter` does when called from outside the pool). Waking an idle rayon
-/// worker takes 5-20 µs on the reference VM; meanwhile the caller is already computing,
-/// and a helper that starts late (or a core busy with another process) simply ends up
-/// claiming fewer pieces.
-fn for_each_piece(pieces: usize, helpers: usize, f: impl Fn(usize) + Sync) {
-    let next = AtomicUsize::new(0);
-    let work = || loop {
-        let p = next.fetch_add(1, Ordering::Relaxed);
-        if p >= pieces {
-            break;
-        }
-        f(p);
-    };
-    rayon::in_place_scope(|s| {
-        for _ in 0..helpers.min(pieces - 1) {
-            s.spawn(|_| work());
-        }
-        work();
+/// NOTE: why not `par_iter` or `rayon::scope`: called from outside the pool (the usual
+/// case: the training loop's own thread) those put the job in the pool's queue and put the
+/// caller to sleep until idle workers wake up, pick it up and wake the caller again: 10-25
+/// µs on the reference 2-core VM, as long as the whole product at W2 sizes. Here the caller
+/// starts on the pieces at once and waits only for pieces a helper has *claimed*, never for
+/// a helper to start: a helper that wakes late (or whose core is busy with another process)
+/// finds nothing left, and the product costs what it costs on one thread.
+fn for_each_piece(pieces: usize, threads: usize, f: &(dyn Fn(usize) + Sync)) {
+    let helpers = threads.min(pieces).saturating_sub(1);
+    if helpers == 0 {
+        (0..pieces).for_each(f);
+        return;
+    }
+    // SAFETY (lifetime erasure): helpers only call `f` for a piece they claimed below
+    // `pieces`, and this function returns only once every claimed piece is done, so `f`
+    // outlives every call. A helper that runs after we returned claims nothing and never
+    // touches `f`.
+    let f: *const (dyn Fn(usize) + Sync + '_) = f;
+    let f: *const (dyn Fn(usize) + Sync + 'static) = unsafe { std::mem::transmute(f) };
+    let shared = Arc::new(Pieces {
+        next: AtomicUsize::new(0),
+        done: AtomicUsize::new(0),
+        panicked: AtomicBool::new(false),
+        pieces,
+        f,
     });
+    for _ in 0..helpers {
+        let s = Arc::clone(&shared);
+        rayon::spawn(move || s.work());
+    }
+    shared.work();
+    // Only pieces already claimed by helpers can be outstanding: a short wait.
+    let mut spins = 0u32;
+    while shared.done.load(Ordering::Acquire) < pieces {
+        spins += 1;
+        if spins < 64 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    if shared.panicked.load(Ordering::Relaxed) {
+        panic!("gemm: a helper thread panicked");
+    }
+}
+
+/// The state `for_each_piece` shares with its helpers.
+struct Pieces {
+    /// The next unclaimed piece.
+    next: AtomicUsize,
+    /// Pieces finished (by anyone).
+    done: AtomicUsize,
+    panicked: AtomicBool,
+    pieces: usize,
+    /// The caller's closure, valid while some claimed piece is not done (see above).
+    f: *const (dyn Fn(usize) + Sync + 'static),
+}
+
+// SAFETY: `f` points to a `Sync` closure and is only called as described on
+// `for_each_piece`; the counters are atomics.
+unsafe impl Send for Pieces {}
+unsafe impl Sync for Pieces {}
+
+impl Pieces {
+    fn work(&self) {
+        loop {
+            let p = self.next.fetch_add(1, Ordering::Relaxed);
+            if p >= self.pieces {
+                return;
+            }
+            // SAFETY: `p < pieces` is claimed by this thread alone, and the owner of `f`
+            // waits for it to be counted in `done` before `f` goes away.
+            let f = unsafe { &*self.f };
+            // A panic must still count the piece as done, or the caller would wait forever.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(p))).is_err() {
+                self.panicked.store(true, Ordering::Relaxed);
+            }
+            self.done.fetch_add(1, Ordering::Release);
+        }
+    }
 }
 
 /// One `(m x k) @ (k x n)` product into the row-major `m * n` buffer `dst`, split into
@@ -175,9 +229,11 @@ fn for_each_piece(pieces: usize, helpers: usize, f: impl Fn(usize) + Sync) {
 /// enough to pay for waking the pool.
 ///
 /// NOTE: splitting here, rather than passing `Parallelism::Rayon` to gemm, costs one
-/// fork/join per product; gemm forks once per (k-chunk, n-chunk) block and prepacks one
-/// operand serially, which measured 1.2-2x slower on the MLP shapes (e.g. 784x60000x100).
-/// Each block packs the shared operand again, so blocks stay at least `MIN_PIECE` long.
+/// hand-off per product; gemm's own threading forks once per (k-chunk, n-chunk) block
+/// from a sleeping caller and prepacks one operand serially, which measured 1.3-4x slower
+/// on the MLP shapes (128x784x100: 90-320 vs 360-390 GFLOP/s; 784x60000x100: 290 vs 380).
+/// One piece per thread: each piece packs the shared operand again, and finer pieces
+/// measured slower on every shape, loaded or not (784x60000x100: 350 vs 382 GFLOP/s).
 fn gemm_one<T: GemmElem>(
     dst: &mut [T],
     (m, k, n): (usize, usize, usize),
@@ -187,23 +243,15 @@ fn gemm_one<T: GemmElem>(
     assert_eq!(dst.len(), m * n, "gemm: destination size");
     let threads = rayon::current_num_threads();
     let (by_rows, len) = if m >= n { (true, m) } else { (false, n) };
-    let piece = len
-        .div_ceil(threads * PIECES_PER_THREAD)
-        .next_multiple_of(SPLIT_ALIGN)
-        .max(MIN_PIECE);
+    let piece = len.div_ceil(threads).next_multiple_of(SPLIT_ALIGN).max(1);
     let pieces = len.div_ceil(piece);
     if threads < 2 || m * k * n < PAR_MIN_WORK || pieces < 2 {
         // SAFETY: `dst` is an exclusive borrow of `m * n` elements (checked above).
         unsafe { gemm_block(dst.as_mut_ptr(), n, (m, k, n), (lhs, lo), (rhs, ro)) };
         return;
     }
-    // A caller outside the pool computes too, so it needs one helper fewer.
-    let helpers = match rayon::current_thread_index() {
-        None => threads - 1,
-        Some(_) => threads,
-    };
     let base = DstPtr(dst.as_mut_ptr());
-    for_each_piece(pieces, helpers, |p| {
+    for_each_piece(pieces, threads, &|p| {
         let start = p * piece;
         let size = piece.min(len - start);
         // SAFETY: `dst` holds `m * n` elements and stays exclusively borrowed until every
@@ -266,27 +314,37 @@ pub(crate) fn gemm_batched<T: GemmElem>(
         return out;
     }
     let work = m * k * n;
-    let run = |(dst, &(lo, ro)): (&mut [T], &(usize, usize))| {
-        gemm_one(
-            dst,
-            (m, k, n),
-            (&lhs, lhs.offset + lo),
-            (&rhs, rhs.offset + ro),
-        )
-    };
-    let many_small = offsets.len() > 1
-        && work < PAR_MIN_WORK
-        && work.saturating_mul(offsets.len()) >= PAR_MIN_WORK
-        && rayon::current_num_threads() > 1;
-    if many_small {
-        // Many small products: whole products per task, several per task so that each
-        // task carries about `PAR_MIN_WORK` multiply-adds.
-        out.par_chunks_mut(mn)
-            .zip(offsets.par_iter())
-            .with_min_len((PAR_MIN_WORK / work).max(1))
-            .for_each(run);
+    let threads = rayon::current_num_threads();
+    let batch = offsets.len();
+    if batch > 1 && threads > 1 && work < PAR_MIN_WORK && work * batch >= PAR_MIN_WORK {
+        // Many small products: one run of whole products per thread, shared out as the
+        // pieces of one big product are.
+        let per_piece = batch.div_ceil(threads);
+        let base = DstPtr(out.as_mut_ptr());
+        for_each_piece(batch.div_ceil(per_piece), threads, &|p| {
+            let first = p * per_piece;
+            let last = (first + per_piece).min(batch);
+            for (b, &(lo, ro)) in offsets.iter().enumerate().take(last).skip(first) {
+                // SAFETY: `out` holds `batch * mn` elements and stays borrowed until every
+                // piece is done; product `b` writes only its own `mn` elements at `b * mn`.
+                let dst = unsafe { std::slice::from_raw_parts_mut(base.get().add(b * mn), mn) };
+                gemm_one(
+                    dst,
+                    (m, k, n),
+                    (&lhs, lhs.offset + lo),
+                    (&rhs, rhs.offset + ro),
+                );
+            }
+        });
     } else {
-        out.chunks_mut(mn).zip(offsets.iter()).for_each(run);
+        for (dst, &(lo, ro)) in out.chunks_mut(mn).zip(offsets) {
+            gemm_one(
+                dst,
+                (m, k, n),
+                (&lhs, lhs.offset + lo),
+                (&rhs, rhs.offset + ro),
+            );
+        }
     }
     out
 }
