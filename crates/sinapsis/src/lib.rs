@@ -1,8 +1,9 @@
 //! # Sinapsis
 //!
 //! Deep learning in Rust with PyTorch's vocabulary and semantics. This crate is what users
-//! depend on; today it re-exports the tensor engine ([`sinapsis_core`]): tensors, autograd,
-//! gradcheck and devices. The `nn`, `optim`, `data` and training modules build on it.
+//! depend on: it re-exports the tensor engine ([`sinapsis_core`]: tensors, autograd,
+//! gradcheck, devices) and adds [`nn`] (modules, layers, initialisers, losses) and [`optim`]
+//! (optimizers, learning-rate schedulers, gradient clipping).
 //!
 //! ```
 //! use sinapsis::{Tensor, DType};
@@ -16,3 +17,6 @@
 //! ```
 
 pub use sinapsis_core::*;
+
+pub mod nn;
+pub mod optim;

@@ -1,0 +1,1 @@
+//! Loss functions (`torch.nn.functional` losses and `torch.nn` loss modules).
