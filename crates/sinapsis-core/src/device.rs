@@ -51,7 +51,9 @@ impl Device {
                 Some(Ok(n)) => Device::cuda(n),
                 _ => Err(Error::Device {
                     op: "Device::parse",
-                    msg: format!("unknown device {other:?} (expected \"cpu\", \"cuda\" or \"cuda:N\")"),
+                    msg: format!(
+                        "unknown device {other:?} (expected \"cpu\", \"cuda\" or \"cuda:N\")"
+                    ),
                 }),
             },
         }

@@ -170,7 +170,9 @@ impl Layout {
             // Collect one chunk of old dims that are mutually contiguous.
             let mut chunk_end = oi;
             let mut chunk_numel = old[oi].0;
-            while chunk_end + 1 < old.len() && old[chunk_end].1 == old[chunk_end + 1].1 * old[chunk_end + 1].0 {
+            while chunk_end + 1 < old.len()
+                && old[chunk_end].1 == old[chunk_end + 1].1 * old[chunk_end + 1].0
+            {
                 chunk_end += 1;
                 chunk_numel *= old[chunk_end].0;
             }

@@ -19,11 +19,11 @@
 
 pub mod autograd;
 pub mod cpu;
-pub mod random;
 mod device;
 mod dtype;
 mod error;
 mod layout;
+pub mod random;
 mod shape;
 mod storage;
 mod tensor;

@@ -50,8 +50,16 @@ impl Shape {
         let rank = a.rank().max(b.rank());
         let mut out = DimVec::from_elem(0, rank);
         for i in 0..rank {
-            let da = if i < rank - a.rank() { 1 } else { a.0[i - (rank - a.rank())] };
-            let db = if i < rank - b.rank() { 1 } else { b.0[i - (rank - b.rank())] };
+            let da = if i < rank - a.rank() {
+                1
+            } else {
+                a.0[i - (rank - a.rank())]
+            };
+            let db = if i < rank - b.rank() {
+                1
+            } else {
+                b.0[i - (rank - b.rank())]
+            };
             out[i] = match (da, db) {
                 (x, y) if x == y => x,
                 (1, y) => y,
@@ -200,7 +208,10 @@ fn resolve_list<D: Dim>(op: &'static str, ds: &[D], shape: &Shape) -> Result<Dim
     for &d in ds {
         let r = d.resolve(op, shape)?;
         if out.contains(&r) {
-            return Err(Error::invalid(op, format!("dimension {r} appears more than once")));
+            return Err(Error::invalid(
+                op,
+                format!("dimension {r} appears more than once"),
+            ));
         }
         out.push(r);
     }

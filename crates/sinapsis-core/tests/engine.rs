@@ -12,7 +12,10 @@ fn matmul_error_names_op_and_shapes() {
     let a = Tensor::zeros((64, 3), DType::F32).unwrap();
     let b = Tensor::zeros((2, 10), DType::F32).unwrap();
     let e = a.matmul(&b).unwrap_err().to_string();
-    assert_eq!(e, "matmul: (64x3) @ (2x10): inner dimensions 3 and 2 differ");
+    assert_eq!(
+        e,
+        "matmul: (64x3) @ (2x10): inner dimensions 3 and 2 differ"
+    );
 }
 
 #[test]
@@ -21,11 +24,17 @@ fn shape_and_dtype_errors_are_errors_not_panics() {
     let b = Tensor::zeros((4, 3), DType::F32).unwrap();
     let e = a.add(&b).unwrap_err();
     assert!(matches!(e, Error::Broadcast { op: "add", .. }), "{e}");
-    assert_eq!(e.to_string(), "add: shapes (2x3) and (4x3) cannot be broadcast together");
+    assert_eq!(
+        e.to_string(),
+        "add: shapes (2x3) and (4x3) cannot be broadcast together"
+    );
 
     let c = Tensor::zeros((2, 3), DType::F64).unwrap();
     let e = a.mul(&c).unwrap_err().to_string();
-    assert!(e.contains("mul") && e.contains("f32") && e.contains("f64"), "{e}");
+    assert!(
+        e.contains("mul") && e.contains("f32") && e.contains("f64"),
+        "{e}"
+    );
 
     let e = a.sum([5], false).unwrap_err().to_string();
     assert!(e.contains("sum") && e.contains("dimension 5"), "{e}");
@@ -49,12 +58,24 @@ fn shape_and_dtype_errors_are_errors_not_panics() {
 #[test]
 fn integer_and_bool_dtypes() {
     let x = Tensor::new(&[3i64, 1, 2]).unwrap();
-    assert_eq!(x.add(&Tensor::scalar(1i64)).unwrap().to_vec::<i64>().unwrap(), vec![4, 2, 3]);
-    assert_eq!(x.one_hot(4).unwrap().to_vec2::<i64>().unwrap()[0], vec![0, 0, 0, 1]);
+    assert_eq!(
+        x.add(&Tensor::scalar(1i64))
+            .unwrap()
+            .to_vec::<i64>()
+            .unwrap(),
+        vec![4, 2, 3]
+    );
+    assert_eq!(
+        x.one_hot(4).unwrap().to_vec2::<i64>().unwrap()[0],
+        vec![0, 0, 0, 1]
+    );
     let m = x.gt_scalar(1.0).unwrap();
     assert_eq!(m.dtype(), DType::Bool);
     assert_eq!(m.to_vec::<bool>().unwrap(), vec![true, false, true]);
-    assert_eq!(m.to_dtype(DType::F32).unwrap().to_vec::<f32>().unwrap(), vec![1.0, 0.0, 1.0]);
+    assert_eq!(
+        m.to_dtype(DType::F32).unwrap().to_vec::<f32>().unwrap(),
+        vec![1.0, 0.0, 1.0]
+    );
     assert_eq!(x.to_dtype(DType::F64).unwrap().dtype(), DType::F64);
     assert_eq!(x.argmax(0, false).unwrap().item::<i64>().unwrap(), 0);
     assert_eq!(x.sum_all().unwrap().item::<i64>().unwrap(), 6);
@@ -64,17 +85,34 @@ fn integer_and_bool_dtypes() {
 #[test]
 fn creation_functions() {
     assert_eq!(
-        Tensor::arange(0.0, 1.0, 0.25, DType::F64).unwrap().to_vec::<f64>().unwrap(),
+        Tensor::arange(0.0, 1.0, 0.25, DType::F64)
+            .unwrap()
+            .to_vec::<f64>()
+            .unwrap(),
         vec![0.0, 0.25, 0.5, 0.75]
     );
-    let l = Tensor::linspace(-1.0, 1.0, 5, DType::F32).unwrap().to_vec::<f32>().unwrap();
+    let l = Tensor::linspace(-1.0, 1.0, 5, DType::F32)
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
     assert_eq!(l, vec![-1.0, -0.5, 0.0, 0.5, 1.0]);
     let e = Tensor::eye(3, DType::I64).unwrap();
-    assert_eq!(e.to_vec2::<i64>().unwrap(), vec![vec![1, 0, 0], vec![0, 1, 0], vec![0, 0, 1]]);
+    assert_eq!(
+        e.to_vec2::<i64>().unwrap(),
+        vec![vec![1, 0, 0], vec![0, 1, 0], vec![0, 0, 1]]
+    );
     let n = Tensor::new(&[[[1.0f64], [2.0]], [[3.0], [4.0]]]).unwrap();
     assert_eq!(n.dims(), &[2, 2, 1]);
     assert!(Tensor::new(&vec![vec![1.0f32], vec![2.0, 3.0]]).is_err());
-    assert_eq!(Tensor::full((2, 2), 7.0, DType::F32).unwrap().sum_all().unwrap().item::<f32>().unwrap(), 28.0);
+    assert_eq!(
+        Tensor::full((2, 2), 7.0, DType::F32)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .item::<f32>()
+            .unwrap(),
+        28.0
+    );
 }
 
 #[test]
@@ -90,9 +128,15 @@ fn views_share_storage_without_copying() {
     ] {
         assert!(v.shares_storage(&x));
     }
-    assert_eq!(x.unsqueeze(0).unwrap().expand((4, 2, 3)).unwrap().stride(), &[0, 3, 1]);
+    assert_eq!(
+        x.unsqueeze(0).unwrap().expand((4, 2, 3)).unwrap().stride(),
+        &[0, 3, 1]
+    );
     assert!(!x.t().unwrap().contiguous().unwrap().shares_storage(&x));
-    assert_eq!(x.t().unwrap().to_vec::<f32>().unwrap(), vec![1., 4., 2., 5., 3., 6.]);
+    assert_eq!(
+        x.t().unwrap().to_vec::<f32>().unwrap(),
+        vec![1., 4., 2., 5., 3., 6.]
+    );
 }
 
 #[test]
@@ -102,7 +146,10 @@ fn backward_accumulates_and_respects_no_grad_and_detach() {
         w.mul(&w).unwrap().sum_all().unwrap().backward().unwrap();
     }
     // Two backward calls accumulate, as in PyTorch: 2 * (2w).
-    assert_eq!(w.grad().unwrap().to_vec::<f32>().unwrap(), vec![4., -8., 12.]);
+    assert_eq!(
+        w.grad().unwrap().to_vec::<f32>().unwrap(),
+        vec![4., -8., 12.]
+    );
     w.zero_grad();
     assert!(w.grad().is_none());
 
@@ -117,7 +164,10 @@ fn backward_accumulates_and_respects_no_grad_and_detach() {
     assert!(!d.requires_grad() && d.shares_storage(&w));
     // A detached branch contributes nothing.
     w.mul(&d).unwrap().sum_all().unwrap().backward().unwrap();
-    assert_eq!(w.grad().unwrap().to_vec::<f32>().unwrap(), vec![1., -2., 3.]);
+    assert_eq!(
+        w.grad().unwrap().to_vec::<f32>().unwrap(),
+        vec![1., -2., 3.]
+    );
 
     // Only leaves get .grad; non-scalar backward needs an explicit gradient.
     let y = w.exp().unwrap();
@@ -140,7 +190,8 @@ fn frozen_leaves_get_no_gradient() {
 fn in_place_updates_are_seen_by_views() {
     let p = t(&[1., 2., 3., 4.], &[2, 2]);
     let view = p.t().unwrap();
-    p.update_(|d: &mut [f32]| d.iter_mut().for_each(|x| *x *= 10.0)).unwrap();
+    p.update_(|d: &mut [f32]| d.iter_mut().for_each(|x| *x *= 10.0))
+        .unwrap();
     assert_eq!(view.to_vec::<f32>().unwrap(), vec![10., 30., 20., 40.]);
     p.copy_(&t(&[0., 0., 0., 1.], &[2, 2])).unwrap();
     assert_eq!(view.to_vec::<f32>().unwrap(), vec![0., 0., 0., 1.]);
@@ -168,13 +219,19 @@ fn operators() {
     assert_eq!((&a * 2.0).unwrap().to_vec::<f32>().unwrap(), vec![2., 4.]);
     assert_eq!((&b / &a).unwrap().to_vec::<f32>().unwrap(), vec![3., 2.]);
     assert_eq!((-&a).unwrap().to_vec::<f32>().unwrap(), vec![-1., -2.]);
-    assert_eq!((a.clone() + 1.0).unwrap().to_vec::<f32>().unwrap(), vec![2., 3.]);
+    assert_eq!(
+        (a.clone() + 1.0).unwrap().to_vec::<f32>().unwrap(),
+        vec![2., 3.]
+    );
 }
 
 #[test]
 fn numerically_stable_functions() {
     let x = Tensor::new(&[-1000.0f64, 0.0, 1000.0]).unwrap();
-    assert_eq!(x.sigmoid().unwrap().to_vec::<f64>().unwrap(), vec![0.0, 0.5, 1.0]);
+    assert_eq!(
+        x.sigmoid().unwrap().to_vec::<f64>().unwrap(),
+        vec![0.0, 0.5, 1.0]
+    );
     let ls = x.log_sigmoid().unwrap().to_vec::<f64>().unwrap();
     assert_eq!(ls[0], -1000.0);
     assert_eq!(ls[2], 0.0);

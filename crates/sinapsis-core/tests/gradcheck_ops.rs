@@ -13,7 +13,10 @@ fn leaf(gen: &mut Generator, shape: &[usize]) -> Tensor {
         .into_iter()
         .map(|a| if a >= 0.0 { a + 0.1 } else { a - 0.1 })
         .collect();
-    Tensor::from_vec(v, shape.to_vec()).unwrap().requires_grad_(true).unwrap()
+    Tensor::from_vec(v, shape.to_vec())
+        .unwrap()
+        .requires_grad_(true)
+        .unwrap()
 }
 
 /// Positive leaf (for log, sqrt, pow's base).
@@ -127,13 +130,21 @@ fn binary_ops_with_broadcasting_and_strides() {
     let mut gen = Generator::new(2);
     for (name, op, pos) in &ops {
         for (sa, sb) in shapes {
-            let a = if *pos { positive(&mut gen, sa) } else { leaf(&mut gen, sa) };
+            let a = if *pos {
+                positive(&mut gen, sa)
+            } else {
+                leaf(&mut gen, sa)
+            };
             let b = leaf(&mut gen, sb);
             gradcheck(|xs| op(&xs[0], &xs[1]), &[a, b])
                 .unwrap_or_else(|e| panic!("{name} {sa:?} {sb:?}: {e}"));
         }
         // Transposed and narrowed operands.
-        let a = if *pos { positive(&mut gen, &[4, 3]) } else { leaf(&mut gen, &[4, 3]) };
+        let a = if *pos {
+            positive(&mut gen, &[4, 3])
+        } else {
+            leaf(&mut gen, &[4, 3])
+        };
         let b = leaf(&mut gen, &[3, 6]);
         gradcheck(|xs| op(&xs[0].t()?, &xs[1].narrow(1, 2, 4)?), &[a, b])
             .unwrap_or_else(|e| panic!("{name} strided: {e}"));
@@ -157,15 +168,25 @@ fn reductions_over_every_dim_set_with_and_without_keepdim() {
             let d = dims.clone();
             let check = |name: &str, f: &dyn Fn(&Tensor) -> Result<Tensor>, gen: &mut Generator| {
                 for transposed in [false, true] {
-                    let x = if transposed { leaf(gen, &[4, 3, 2]) } else { leaf(gen, &[2, 3, 4]) };
+                    let x = if transposed {
+                        leaf(gen, &[4, 3, 2])
+                    } else {
+                        leaf(gen, &[2, 3, 4])
+                    };
                     gradcheck(
                         |xs| {
-                            let v = if transposed { xs[0].permute(&[2, 1, 0])? } else { xs[0].clone() };
+                            let v = if transposed {
+                                xs[0].permute(&[2, 1, 0])?
+                            } else {
+                                xs[0].clone()
+                            };
                             f(&v)
                         },
                         &[x],
                     )
-                    .unwrap_or_else(|e| panic!("{name} dims {d:?} keep {keep} transposed {transposed}: {e}"));
+                    .unwrap_or_else(|e| {
+                        panic!("{name} dims {d:?} keep {keep} transposed {transposed}: {e}")
+                    });
                 }
             };
             check("sum", &|x| x.sum(&d, keep), &mut gen);
@@ -183,7 +204,11 @@ fn reductions_over_every_dim_set_with_and_without_keepdim() {
         }
         for dim in [0i64, 1, 2, -1] {
             let x = leaf(&mut gen, &[2, 3, 4]);
-            gradcheck(|xs| Ok(xs[0].max_dim(dim, keep)?.0), std::slice::from_ref(&x)).unwrap();
+            gradcheck(
+                |xs| Ok(xs[0].max_dim(dim, keep)?.0),
+                std::slice::from_ref(&x),
+            )
+            .unwrap();
             gradcheck(|xs| Ok(xs[0].min_dim(dim, keep)?.0), &[x]).unwrap();
         }
     }
@@ -214,14 +239,19 @@ fn matmul_in_every_rank_combination() {
     ];
     for (sa, sb) in cases {
         let (a, b) = (leaf(&mut gen, sa), leaf(&mut gen, sb));
-        gradcheck(|xs| xs[0].matmul(&xs[1]), &[a, b]).unwrap_or_else(|e| panic!("{sa:?}@{sb:?}: {e}"));
+        gradcheck(|xs| xs[0].matmul(&xs[1]), &[a, b])
+            .unwrap_or_else(|e| panic!("{sa:?}@{sb:?}: {e}"));
     }
     // Transposed, narrowed and broadcast operands.
     let (a, b) = (leaf(&mut gen, &[4, 3]), leaf(&mut gen, &[5, 6]));
     gradcheck(|xs| xs[0].t()?.matmul(&xs[1].narrow(0, 1, 4)?), &[a, b]).unwrap();
     let (a, b) = (leaf(&mut gen, &[3, 1]), leaf(&mut gen, &[4, 2]));
     gradcheck(|xs| xs[0].expand((3, 4))?.matmul(&xs[1]), &[a, b]).unwrap();
-    let (x, w, bias) = (leaf(&mut gen, &[5, 4]), leaf(&mut gen, &[3, 4]), leaf(&mut gen, &[3]));
+    let (x, w, bias) = (
+        leaf(&mut gen, &[5, 4]),
+        leaf(&mut gen, &[3, 4]),
+        leaf(&mut gen, &[3]),
+    );
     gradcheck(|xs| xs[0].linear(&xs[1], Some(&xs[2])), &[x, w, bias]).unwrap();
 }
 
@@ -231,11 +261,15 @@ fn views_and_joins() {
     type F = fn(&Tensor) -> Result<Tensor>;
     let views: Vec<(&str, F)> = vec![
         ("reshape", |x| x.reshape((4, 6))),
-        ("reshape_of_transpose", |x| x.transpose(0, 2)?.reshape((4, 6))),
+        ("reshape_of_transpose", |x| {
+            x.transpose(0, 2)?.reshape((4, 6))
+        }),
         ("reshape_infer", |x| x.reshape_infer(&[-1, 3])),
         ("view", |x| x.view((6, 4))),
         ("flatten", |x| x.flatten(0, 1)),
-        ("squeeze_unsqueeze", |x| x.unsqueeze(1)?.unsqueeze(-1)?.squeeze(1)),
+        ("squeeze_unsqueeze", |x| {
+            x.unsqueeze(1)?.unsqueeze(-1)?.squeeze(1)
+        }),
         ("permute", |x| x.permute(&[1, 2, 0])),
         ("transpose", |x| x.transpose(-1, 0)),
         ("narrow", |x| x.narrow(2, 1, 2)),
@@ -259,7 +293,11 @@ fn views_and_joins() {
         gradcheck(|xs| f(&xs[0]), &[x]).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
     let (a, b) = (leaf(&mut gen, &[2, 3]), leaf(&mut gen, &[4, 3]));
-    gradcheck(|xs| Tensor::cat(&[xs[0].clone(), xs[1].clone(), xs[0].clone()], 0), &[a, b]).unwrap();
+    gradcheck(
+        |xs| Tensor::cat(&[xs[0].clone(), xs[1].clone(), xs[0].clone()], 0),
+        &[a, b],
+    )
+    .unwrap();
     let (a, b) = (leaf(&mut gen, &[2, 3]), leaf(&mut gen, &[3, 2]));
     gradcheck(|xs| Tensor::stack(&[xs[0].clone(), xs[1].t()?], 2), &[a, b]).unwrap();
 }
@@ -272,10 +310,18 @@ fn indexing_and_selection() {
     gradcheck(|xs| xs[0].gather(1, &idx), std::slice::from_ref(&x)).unwrap();
     let rows = Tensor::new(&[2i64, 0, 2, 1]).unwrap();
     gradcheck(|xs| xs[0].index_select(0, &rows), std::slice::from_ref(&x)).unwrap();
-    gradcheck(|xs| xs[0].t()?.index_select(1, &rows), std::slice::from_ref(&x)).unwrap();
+    gradcheck(
+        |xs| xs[0].t()?.index_select(1, &rows),
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
     let mask = x.detach().gt_scalar(0.0).unwrap();
     let y = leaf(&mut gen, &[4]);
-    gradcheck(|xs| Tensor::where_cond(&mask, &xs[0], &xs[1]), &[x.clone(), y]).unwrap();
+    gradcheck(
+        |xs| Tensor::where_cond(&mask, &xs[0], &xs[1]),
+        &[x.clone(), y],
+    )
+    .unwrap();
     gradcheck(|xs| xs[0].masked_fill(&mask, 3.0), &[x]).unwrap();
 }
 
@@ -284,9 +330,16 @@ fn fan_out_and_deep_graphs() {
     let mut gen = Generator::new(7);
     // A tensor used many times: gradients accumulate.
     let x = leaf(&mut gen, &[3, 3]);
-    gradcheck(|xs| xs[0].mul(&xs[0])?.add(&xs[0].exp()?)?.matmul(&xs[0]), &[x]).unwrap();
+    gradcheck(
+        |xs| xs[0].mul(&xs[0])?.add(&xs[0].exp()?)?.matmul(&xs[0]),
+        &[x],
+    )
+    .unwrap();
     // A chain far deeper than any recursion could take.
-    let x = Tensor::from_vec(vec![0.5f64], 1).unwrap().requires_grad_(true).unwrap();
+    let x = Tensor::from_vec(vec![0.5f64], 1)
+        .unwrap()
+        .requires_grad_(true)
+        .unwrap();
     let mut y = x.clone();
     for _ in 0..100_000 {
         y = y.mul_scalar(1.0).unwrap();

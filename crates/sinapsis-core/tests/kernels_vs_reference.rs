@@ -17,13 +17,22 @@ struct View {
 
 impl View {
     fn oracle(&self) -> Vec<f64> {
-        reference::strided_to_vec(&self.base, self.t.dims(), self.t.stride(), self.t.layout().offset())
+        reference::strided_to_vec(
+            &self.base,
+            self.t.dims(),
+            self.t.stride(),
+            self.t.layout().offset(),
+        )
     }
 }
 
 fn views(gen: &mut Generator, a: usize, b: usize) -> Vec<View> {
     let mut make = |name, dims: Vec<usize>, f: &dyn Fn(&Tensor) -> Tensor| {
-        let base = gen.randn(dims.clone(), DType::F64).unwrap().to_vec::<f64>().unwrap();
+        let base = gen
+            .randn(dims.clone(), DType::F64)
+            .unwrap()
+            .to_vec::<f64>()
+            .unwrap();
         let t = f(&Tensor::from_vec(base.clone(), dims).unwrap());
         assert_eq!(t.dims(), &[a, b]);
         View { name, base, t }
@@ -41,7 +50,10 @@ fn views(gen: &mut Generator, a: usize, b: usize) -> Vec<View> {
 fn close(what: &str, got: &[f64], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol * w.abs().max(1.0), "{what}: element {i}: {g} vs {w}");
+        assert!(
+            (g - w).abs() <= tol * w.abs().max(1.0),
+            "{what}: element {i}: {g} vs {w}"
+        );
     }
 }
 
@@ -55,23 +67,54 @@ fn strided_walks_and_elementwise_kernels() {
             let x = v.oracle();
             assert_eq!(v.t.to_vec::<f64>().unwrap(), x, "{what}: walk");
             let exp: Vec<f64> = x.iter().map(|v| v.exp()).collect();
-            assert_eq!(v.t.exp().unwrap().to_vec::<f64>().unwrap(), exp, "{what}: exp");
+            assert_eq!(
+                v.t.exp().unwrap().to_vec::<f64>().unwrap(),
+                exp,
+                "{what}: exp"
+            );
             let relu: Vec<f64> = x.iter().map(|v| v.max(0.0)).collect();
-            assert_eq!(v.t.relu().unwrap().to_vec::<f64>().unwrap(), relu, "{what}: relu");
+            assert_eq!(
+                v.t.relu().unwrap().to_vec::<f64>().unwrap(),
+                relu,
+                "{what}: relu"
+            );
             for w in &vs {
                 let y = w.oracle();
                 let sum: Vec<f64> = x.iter().zip(&y).map(|(p, q)| p + q).collect();
                 let prod: Vec<f64> = x.iter().zip(&y).map(|(p, q)| p * q).collect();
-                assert_eq!(v.t.add(&w.t).unwrap().to_vec::<f64>().unwrap(), sum, "{what} + {}", w.name);
-                assert_eq!(v.t.mul(&w.t).unwrap().to_vec::<f64>().unwrap(), prod, "{what} * {}", w.name);
+                assert_eq!(
+                    v.t.add(&w.t).unwrap().to_vec::<f64>().unwrap(),
+                    sum,
+                    "{what} + {}",
+                    w.name
+                );
+                assert_eq!(
+                    v.t.mul(&w.t).unwrap().to_vec::<f64>().unwrap(),
+                    prod,
+                    "{what} * {}",
+                    w.name
+                );
                 let mask = v.t.gt(&w.t).unwrap();
-                let pick: Vec<f64> = x.iter().zip(&y).map(|(&p, &q)| if p > q { p } else { q }).collect();
+                let pick: Vec<f64> = x
+                    .iter()
+                    .zip(&y)
+                    .map(|(&p, &q)| if p > q { p } else { q })
+                    .collect();
                 let got = Tensor::where_cond(&mask, &v.t, &w.t).unwrap();
-                assert_eq!(got.to_vec::<f64>().unwrap(), pick, "{what} where {}", w.name);
+                assert_eq!(
+                    got.to_vec::<f64>().unwrap(),
+                    pick,
+                    "{what} where {}",
+                    w.name
+                );
             }
             // f32 and casts take the same walks.
             let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-            assert_eq!(v.t.to_dtype(DType::F32).unwrap().to_vec::<f32>().unwrap(), x32, "{what}: cast");
+            assert_eq!(
+                v.t.to_dtype(DType::F32).unwrap().to_vec::<f32>().unwrap(),
+                x32,
+                "{what}: cast"
+            );
         }
     }
 }
@@ -89,15 +132,28 @@ fn reductions() {
                 let got = v.t.sum(&rd, true).unwrap().to_vec::<f64>().unwrap();
                 close(&format!("{what}: sum {rd:?}"), &got, &want, 1e-12);
                 let want = reference::reduce(&x, &dims, &rd, f64::NEG_INFINITY, f64::max);
-                assert_eq!(v.t.amax(&rd, true).unwrap().to_vec::<f64>().unwrap(), want, "{what}: amax {rd:?}");
+                assert_eq!(
+                    v.t.amax(&rd, true).unwrap().to_vec::<f64>().unwrap(),
+                    want,
+                    "{what}: amax {rd:?}"
+                );
                 // f32 sums stay within f32 rounding of the f64 reference.
                 let got32 = v.t.to_dtype(DType::F32).unwrap().sum(&rd, true).unwrap();
                 let want = reference::reduce(&x, &dims, &rd, 0.0, |p, q| p + q);
-                close(&format!("{what}: f32 sum {rd:?}"), &got32.to_f64_vec().unwrap(), &want, 1e-4);
+                close(
+                    &format!("{what}: f32 sum {rd:?}"),
+                    &got32.to_f64_vec().unwrap(),
+                    &want,
+                    1e-4,
+                );
             }
             for d in [0usize, 1] {
                 let want = reference::argmax(&x, &dims, d);
-                assert_eq!(v.t.argmax(d, true).unwrap().to_vec::<i64>().unwrap(), want, "{what}: argmax {d}");
+                assert_eq!(
+                    v.t.argmax(d, true).unwrap().to_vec::<i64>().unwrap(),
+                    want,
+                    "{what}: argmax {d}"
+                );
             }
         }
     }
@@ -110,12 +166,28 @@ fn softmax_and_log_softmax() {
         for v in views(&mut gen, a, b) {
             let what = format!("{} {a}x{b}", v.name);
             let x = v.oracle();
-            close(&format!("{what}: softmax"), &v.t.softmax(1).unwrap().to_vec::<f64>().unwrap(), &reference::softmax(&x, a, b), 1e-12);
-            close(&format!("{what}: log_softmax"), &v.t.log_softmax(1).unwrap().to_vec::<f64>().unwrap(), &reference::log_softmax(&x, a, b), 1e-12);
+            close(
+                &format!("{what}: softmax"),
+                &v.t.softmax(1).unwrap().to_vec::<f64>().unwrap(),
+                &reference::softmax(&x, a, b),
+                1e-12,
+            );
+            close(
+                &format!("{what}: log_softmax"),
+                &v.t.log_softmax(1).unwrap().to_vec::<f64>().unwrap(),
+                &reference::log_softmax(&x, a, b),
+                1e-12,
+            );
             // Along dim 0: the reference works on the transposed buffer.
             let xt = reference::strided_to_vec(&x, &[b, a], &[1, b], 0);
-            let want = reference::strided_to_vec(&reference::softmax(&xt, b, a), &[a, b], &[1, a], 0);
-            close(&format!("{what}: softmax dim 0"), &v.t.softmax(0).unwrap().to_vec::<f64>().unwrap(), &want, 1e-12);
+            let want =
+                reference::strided_to_vec(&reference::softmax(&xt, b, a), &[a, b], &[1, a], 0);
+            close(
+                &format!("{what}: softmax dim 0"),
+                &v.t.softmax(0).unwrap().to_vec::<f64>().unwrap(),
+                &want,
+                1e-12,
+            );
         }
     }
 }
@@ -129,14 +201,32 @@ fn gather_index_select_and_cat() {
             let x = v.oracle();
             let idx = gen.randint(0, b as i64, (a, 3)).unwrap();
             let iv = idx.to_vec::<i64>().unwrap();
-            let want: Vec<f64> = (0..a * 3).map(|p| x[(p / 3) * b + iv[p] as usize]).collect();
-            assert_eq!(v.t.gather(1, &idx).unwrap().to_vec::<f64>().unwrap(), want, "{what}: gather");
+            let want: Vec<f64> = (0..a * 3)
+                .map(|p| x[(p / 3) * b + iv[p] as usize])
+                .collect();
+            assert_eq!(
+                v.t.gather(1, &idx).unwrap().to_vec::<f64>().unwrap(),
+                want,
+                "{what}: gather"
+            );
             let rows = gen.randint(0, a as i64, 5).unwrap();
             let rv = rows.to_vec::<i64>().unwrap();
-            let want: Vec<f64> = rv.iter().flat_map(|&r| x[r as usize * b..(r as usize + 1) * b].to_vec()).collect();
-            assert_eq!(v.t.index_select(0, &rows).unwrap().to_vec::<f64>().unwrap(), want, "{what}: index_select");
-            let both = Tensor::cat(&[v.t.clone(), v.t.clone()], 1).unwrap().to_vec::<f64>().unwrap();
-            let want: Vec<f64> = (0..a).flat_map(|r| [&x[r * b..(r + 1) * b], &x[r * b..(r + 1) * b]].concat()).collect();
+            let want: Vec<f64> = rv
+                .iter()
+                .flat_map(|&r| x[r as usize * b..(r as usize + 1) * b].to_vec())
+                .collect();
+            assert_eq!(
+                v.t.index_select(0, &rows).unwrap().to_vec::<f64>().unwrap(),
+                want,
+                "{what}: index_select"
+            );
+            let both = Tensor::cat(&[v.t.clone(), v.t.clone()], 1)
+                .unwrap()
+                .to_vec::<f64>()
+                .unwrap();
+            let want: Vec<f64> = (0..a)
+                .flat_map(|r| [&x[r * b..(r + 1) * b], &x[r * b..(r + 1) * b]].concat())
+                .collect();
             assert_eq!(both, want, "{what}: cat");
         }
     }

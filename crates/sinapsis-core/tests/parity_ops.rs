@@ -52,13 +52,21 @@ fn unary(name: &str, x: &Tensor) -> Result<Tensor> {
 }
 
 fn dims_arg(args: &Value) -> Vec<i64> {
-    args["dims"].as_array().unwrap().iter().map(|d| d.as_i64().unwrap()).collect()
+    args["dims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_i64().unwrap())
+        .collect()
 }
 
 /// Computes a case; `Some(indices)` alongside for max/min along a dim.
 fn run(name: &str, args: &Value, x: &[Tensor]) -> Result<(Tensor, Option<Tensor>)> {
     let parts: Vec<&str> = name.split('/').collect();
-    let keep = args.get("keepdim").and_then(Value::as_bool).unwrap_or(false);
+    let keep = args
+        .get("keepdim")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let dim = args.get("dim").and_then(Value::as_i64).unwrap_or(0);
     let out = match parts.as_slice() {
         ["unary", f] => unary(f, &x[0])?,
@@ -154,8 +162,8 @@ fn every_ops_fixture_case_matches_pytorch() {
                 }
             })
             .collect();
-        let (out, indices) = run(name, &case["args"], &inputs)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (out, indices) =
+            run(name, &case["args"], &inputs).unwrap_or_else(|e| panic!("{name}: {e}"));
         let want = fx.tensor(case["output"].as_str().unwrap());
         let (fwd_tol, grad_tol) = tolerances(want.dtype());
         assert_close(&format!("{name} output"), &out, &want, fwd_tol);
@@ -168,10 +176,13 @@ fn every_ops_fixture_case_matches_pytorch() {
             );
         }
         if let Some(up) = case.get("upstream").and_then(Value::as_str) {
-            out.backward_with_grad(&fx.tensor(up)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            out.backward_with_grad(&fx.tensor(up))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             for (i, g) in grads.iter().enumerate() {
                 let Some(key) = g else { continue };
-                let got = inputs[i].grad().unwrap_or_else(|| panic!("{name}: no grad for input {i}"));
+                let got = inputs[i]
+                    .grad()
+                    .unwrap_or_else(|| panic!("{name}: no grad for input {i}"));
                 assert_close(&format!("{name} grad{i}"), &got, &fx.tensor(key), grad_tol);
             }
         }

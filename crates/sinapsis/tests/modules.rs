@@ -13,10 +13,15 @@ struct NeuralNetwork {
 }
 impl Module for NeuralNetwork {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.layer_2.forward(&self.layer_1.forward(x)?.relu()?)?.sigmoid()
+        self.layer_2
+            .forward(&self.layer_1.forward(x)?.relu()?)?
+            .sigmoid()
     }
     fn children(&self) -> Vec<(String, &dyn Module)> {
-        vec![("layer_1".into(), &self.layer_1), ("layer_2".into(), &self.layer_2)]
+        vec![
+            ("layer_1".into(), &self.layer_1),
+            ("layer_2".into(), &self.layer_2),
+        ]
     }
 }
 
@@ -55,7 +60,11 @@ impl Module for Residual {
         self.fc2.forward(&h.add(&h)?)
     }
     fn children(&self) -> Vec<(String, &dyn Module)> {
-        vec![("fc1".into(), &self.fc1), ("relu".into(), &self.relu), ("fc2".into(), &self.fc2)]
+        vec![
+            ("fc1".into(), &self.fc1),
+            ("relu".into(), &self.relu),
+            ("fc2".into(), &self.fc2),
+        ]
     }
 }
 
@@ -64,16 +73,28 @@ fn model(name: &str) -> Box<dyn Module> {
     match name {
         "seq_784_100_10" => Box::new(Sequential::new().add(l(784, 100)).add(ReLU).add(l(100, 10))),
         "mlp_2_64_64_2" => Box::new(
-            Sequential::new().add(l(2, 64)).add(ReLU).add(l(64, 64)).add(ReLU).add(l(64, 2)),
+            Sequential::new()
+                .add(l(2, 64))
+                .add(ReLU)
+                .add(l(64, 64))
+                .add(ReLU)
+                .add(l(64, 2)),
         ),
-        "named_circles" => Box::new(NeuralNetwork { layer_1: l(2, 10), layer_2: l(10, 1) }),
+        "named_circles" => Box::new(NeuralNetwork {
+            layer_1: l(2, 10),
+            layer_2: l(10, 1),
+        }),
         "named_classifier" => Box::new(Classifier {
             input_layer: l(784, 100),
             hidden_layer: l(100, 50),
             output_layer: l(50, 10),
             activation: ReLU,
         }),
-        "named_residual" => Box::new(Residual { fc1: l(784, 100), relu: ReLU, fc2: l(100, 10) }),
+        "named_residual" => Box::new(Residual {
+            fc1: l(784, 100),
+            relu: ReLU,
+            fc2: l(100, 10),
+        }),
         "cnn_mnist" => {
             let pad = Conv2dOptions::default().padding(1);
             Box::new(
@@ -116,24 +137,44 @@ fn every_fixture_model_matches_pytorch_names_shapes_counts_and_repr() {
     for (name, want) in models {
         let m = model(name);
         assert_eq!(m.repr(), want["repr"].as_str().unwrap(), "{name}: repr");
-        let sd: Vec<(String, Vec<usize>)> =
-            m.state_dict().into_iter().map(|(k, t)| (k, t.dims().to_vec())).collect();
+        let sd: Vec<(String, Vec<usize>)> = m
+            .state_dict()
+            .into_iter()
+            .map(|(k, t)| (k, t.dims().to_vec()))
+            .collect();
         let want_sd: Vec<(String, Vec<usize>)> = want["state_dict"]
             .as_array()
             .unwrap()
             .iter()
             .map(|e| {
-                let dims = e[1].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+                let dims = e[1]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d.as_u64().unwrap() as usize)
+                    .collect();
                 (e[0].as_str().unwrap().to_string(), dims)
             })
             .collect();
         assert_eq!(sd, want_sd, "{name}: state_dict");
         let params: Vec<String> = m.named_parameters().into_iter().map(|(k, _)| k).collect();
-        let want_params: Vec<String> =
-            want["named_parameters"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        let want_params: Vec<String> = want["named_parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
         assert_eq!(params, want_params, "{name}: named_parameters");
-        assert_eq!(m.num_parameters() as u64, want["num_parameters"].as_u64().unwrap(), "{name}");
-        assert_eq!(m.num_trainable_parameters() as u64, want["num_trainable"].as_u64().unwrap(), "{name}");
+        assert_eq!(
+            m.num_parameters() as u64,
+            want["num_parameters"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            m.num_trainable_parameters() as u64,
+            want["num_trainable"].as_u64().unwrap(),
+            "{name}"
+        );
     }
 }
 
@@ -143,11 +184,20 @@ fn calculate_gain_matches_pytorch() {
     let g = &fx["init"]["calculate_gain"];
     let close = |a: f64, b: &Value| assert!((a - b.as_f64().unwrap()).abs() < 1e-12, "{a} vs {b}");
     close(init::calculate_gain("linear", None).unwrap(), &g["linear"]);
-    close(init::calculate_gain("sigmoid", None).unwrap(), &g["sigmoid"]);
+    close(
+        init::calculate_gain("sigmoid", None).unwrap(),
+        &g["sigmoid"],
+    );
     close(init::calculate_gain("tanh", None).unwrap(), &g["tanh"]);
     close(init::calculate_gain("relu", None).unwrap(), &g["relu"]);
-    close(init::calculate_gain("leaky_relu", Some(0.01)).unwrap(), &g["leaky_relu_0.01"]);
-    close(init::calculate_gain("leaky_relu", Some(5f64.sqrt())).unwrap(), &g["leaky_relu_sqrt5"]);
+    close(
+        init::calculate_gain("leaky_relu", Some(0.01)).unwrap(),
+        &g["leaky_relu_0.01"],
+    );
+    close(
+        init::calculate_gain("leaky_relu", Some(5f64.sqrt())).unwrap(),
+        &g["leaky_relu_sqrt5"],
+    );
     close(init::calculate_gain("selu", None).unwrap(), &g["selu"]);
     assert!(init::calculate_gain("swish", None).is_err());
 }
@@ -176,7 +226,10 @@ fn initialisers_have_the_right_bounds_and_moments() {
     };
     let check_normal = |w: &Tensor, s: f64| {
         let (mean, std, _, _) = stats(w);
-        assert!(mean.abs() < 0.01 * s && (std - s).abs() < 0.01 * s, "mean {mean} std {std} vs {s}");
+        assert!(
+            mean.abs() < 0.01 * s && (std - s).abs() < 0.01 * s,
+            "mean {mean} std {std} vs {s}"
+        );
     };
     init::xavier_uniform_(&w, 1.0).unwrap();
     check_uniform(&w, (6.0 / (fi + fo)).sqrt());
@@ -218,10 +271,19 @@ fn initialisers_have_the_right_bounds_and_moments() {
 
 #[test]
 fn strict_loading_reports_every_problem_at_once() {
-    let m = Sequential::new().add(Linear::new(3, 4).unwrap()).add(ReLU).add(Linear::new(4, 2).unwrap());
-    let other = Sequential::new().add(Linear::new(3, 4).unwrap()).add(ReLU).add(Linear::new(4, 2).unwrap());
+    let m = Sequential::new()
+        .add(Linear::new(3, 4).unwrap())
+        .add(ReLU)
+        .add(Linear::new(4, 2).unwrap());
+    let other = Sequential::new()
+        .add(Linear::new(3, 4).unwrap())
+        .add(ReLU)
+        .add(Linear::new(4, 2).unwrap());
     m.load_state_dict(&other.state_dict(), true).unwrap();
-    assert_eq!(m.parameters()[0].to_vec::<f32>().unwrap(), other.parameters()[0].to_vec::<f32>().unwrap());
+    assert_eq!(
+        m.parameters()[0].to_vec::<f32>().unwrap(),
+        other.parameters()[0].to_vec::<f32>().unwrap()
+    );
 
     let mut bad = other.state_dict();
     bad.retain(|(k, _)| k != "2.bias");
@@ -231,8 +293,15 @@ fn strict_loading_reports_every_problem_at_once() {
     let e = m.load_state_dict(&bad, true).unwrap_err().to_string();
     assert!(e.contains("missing keys: 2.bias"), "{e}");
     assert!(e.contains("unexpected keys: 3.weight"), "{e}");
-    assert!(e.contains("0.weight: checkpoint has shape (5x3), the model has (4x3)"), "{e}");
-    assert_eq!(m.parameters()[1].to_vec::<f32>().unwrap(), before, "nothing loaded on error");
+    assert!(
+        e.contains("0.weight: checkpoint has shape (5x3), the model has (4x3)"),
+        "{e}"
+    );
+    assert_eq!(
+        m.parameters()[1].to_vec::<f32>().unwrap(),
+        before,
+        "nothing loaded on error"
+    );
     // Non-strict ignores missing and unexpected keys but not shape mismatches.
     bad[0].1 = Tensor::zeros((4, 3), DType::F32).unwrap();
     m.load_state_dict(&bad, false).unwrap();
@@ -242,15 +311,25 @@ fn strict_loading_reports_every_problem_at_once() {
 #[test]
 fn train_eval_modes_reach_every_layer() {
     sinapsis::manual_seed(0);
-    let m = Sequential::new().add(Linear::new(8, 8).unwrap()).add(Dropout::new(0.5).unwrap());
+    let m = Sequential::new()
+        .add(Linear::new(8, 8).unwrap())
+        .add(Dropout::new(0.5).unwrap());
     let x = Tensor::ones((16, 8), DType::F32).unwrap();
     m.eval();
     assert!(!m.get(1).unwrap().is_training());
     let a = m.forward(&x).unwrap().to_vec::<f32>().unwrap();
-    assert_eq!(a, m.forward(&x).unwrap().to_vec::<f32>().unwrap(), "deterministic in eval");
+    assert_eq!(
+        a,
+        m.forward(&x).unwrap().to_vec::<f32>().unwrap(),
+        "deterministic in eval"
+    );
     m.train();
     let d = Dropout::new(0.5).unwrap();
-    let y = d.forward(&Tensor::ones((100, 100), DType::F32).unwrap()).unwrap().to_vec::<f32>().unwrap();
+    let y = d
+        .forward(&Tensor::ones((100, 100), DType::F32).unwrap())
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
     let kept = y.iter().filter(|&&v| v != 0.0).count();
     assert!((4500..5500).contains(&kept), "kept {kept}");
     assert!(y.iter().all(|&v| v == 0.0 || v == 2.0));
@@ -267,18 +346,25 @@ fn train_eval_modes_reach_every_layer() {
     let rv = bn.running_var().to_vec::<f32>().unwrap();
     let want = (1.0 - 0.2) / (rv[0] + 1e-5).sqrt();
     assert!((y[0] - want).abs() < 1e-5);
-    assert!(bn.forward(&Tensor::zeros((2, 3), DType::F32).unwrap()).is_err());
+    assert!(bn
+        .forward(&Tensor::zeros((2, 3), DType::F32).unwrap())
+        .is_err());
 }
 
 #[test]
 fn freezing_and_transfer_learning() {
     // Freeze a pretrained body, swap the head for a new Linear(100, 1), as the tutorials do.
-    let mut model = Sequential::new().add(Linear::new(784, 100).unwrap()).add(ReLU).add(Linear::new(100, 10).unwrap());
+    let mut model = Sequential::new()
+        .add(Linear::new(784, 100).unwrap())
+        .add(ReLU)
+        .add(Linear::new(100, 10).unwrap());
     model.requires_grad_(false).unwrap();
     model.set(2, Linear::new(100, 1).unwrap()).unwrap();
     assert_eq!(model.num_trainable_parameters(), 101);
     assert_eq!(model.num_parameters(), 78500 + 101);
-    let y = model.forward(&Tensor::ones((4, 784), DType::F32).unwrap()).unwrap();
+    let y = model
+        .forward(&Tensor::ones((4, 784), DType::F32).unwrap())
+        .unwrap();
     y.sum_all().unwrap().backward().unwrap();
     let p = model.parameters();
     assert!(p[0].grad().is_none() && p[2].grad().is_some());
@@ -287,7 +373,12 @@ fn freezing_and_transfer_learning() {
     let body = model.slice(0..2).unwrap();
     assert_eq!(body.len(), 2);
     assert!(body.parameters()[0].shares_storage(&model.parameters()[0]));
-    assert_eq!(body.forward(&Tensor::ones((4, 784), DType::F32).unwrap()).unwrap().dims(), &[4, 100]);
+    assert_eq!(
+        body.forward(&Tensor::ones((4, 784), DType::F32).unwrap())
+            .unwrap()
+            .dims(),
+        &[4, 100]
+    );
     assert!(model.set(7, Identity).is_err());
     assert!(model.slice(1..9).is_err());
 }
@@ -296,7 +387,11 @@ fn freezing_and_transfer_learning() {
 fn layers_forward_shapes_and_errors() {
     let x = Tensor::ones((2, 5), DType::F32).unwrap();
     assert!(Linear::new(4, 3).unwrap().forward(&x).is_err());
-    let e = Linear::new(4, 3).unwrap().forward(&x).unwrap_err().to_string();
+    let e = Linear::new(4, 3)
+        .unwrap()
+        .forward(&x)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("Linear") && e.contains("(2x5)"), "{e}");
     for (m, dims) in [
         (Box::new(GELU::default()) as Box<dyn Module>, vec![2, 5]),
@@ -311,16 +406,39 @@ fn layers_forward_shapes_and_errors() {
         (Box::new(Identity), vec![2, 5]),
         (Box::new(LayerNorm::new(&[5]).unwrap()), vec![2, 5]),
     ] {
-        assert_eq!(m.forward(&x).unwrap().dims(), dims.as_slice(), "{}", m.repr());
+        assert_eq!(
+            m.forward(&x).unwrap().dims(),
+            dims.as_slice(),
+            "{}",
+            m.repr()
+        );
     }
-    assert_eq!(LeakyReLU::default().repr(), "LeakyReLU(negative_slope=0.01)");
+    assert_eq!(
+        LeakyReLU::default().repr(),
+        "LeakyReLU(negative_slope=0.01)"
+    );
     assert_eq!(GELU::default().repr(), "GELU(approximate='none')");
-    assert_eq!(LayerNorm::new(&[6]).unwrap().repr(), "LayerNorm((6,), eps=1e-05, elementwise_affine=True)");
+    assert_eq!(
+        LayerNorm::new(&[6]).unwrap().repr(),
+        "LayerNorm((6,), eps=1e-05, elementwise_affine=True)"
+    );
     let img = Tensor::ones((2, 3, 8, 8), DType::F32).unwrap();
-    assert_eq!(AvgPool2d::new(2).forward(&img).unwrap().dims(), &[2, 3, 4, 4]);
-    assert_eq!(AdaptiveAvgPool2d::new(1).forward(&img).unwrap().dims(), &[2, 3, 1, 1]);
-    assert_eq!(BatchNorm2d::new(3).unwrap().forward(&img).unwrap().dims(), &[2, 3, 8, 8]);
-    assert_eq!(Dropout2d::new(0.5).unwrap().forward(&img).unwrap().dims(), &[2, 3, 8, 8]);
+    assert_eq!(
+        AvgPool2d::new(2).forward(&img).unwrap().dims(),
+        &[2, 3, 4, 4]
+    );
+    assert_eq!(
+        AdaptiveAvgPool2d::new(1).forward(&img).unwrap().dims(),
+        &[2, 3, 1, 1]
+    );
+    assert_eq!(
+        BatchNorm2d::new(3).unwrap().forward(&img).unwrap().dims(),
+        &[2, 3, 8, 8]
+    );
+    assert_eq!(
+        Dropout2d::new(0.5).unwrap().forward(&img).unwrap().dims(),
+        &[2, 3, 8, 8]
+    );
     let emb = Embedding::new(10, 4).unwrap();
     assert!(emb.forward(&x).is_err());
     assert!(ModuleList::new().forward(&x).is_err());

@@ -7,9 +7,9 @@
 //! max(dim) sends it to the returned index.
 
 use super::{BinaryOp, Op, UnaryOp};
+use crate::cpu::strided::zip3_map;
 use crate::layout::Layout;
 use crate::tensor::{sigmoid, Map3, FRAC_1_SQRT_2, GELU_TANH_COEF, SQRT_2_OVER_PI};
-use crate::cpu::strided::zip3_map;
 use crate::{FloatElem, Result, Tensor};
 use smallvec::{smallvec, SmallVec};
 
@@ -19,7 +19,12 @@ pub(super) type Grads = SmallVec<[Option<Tensor>; 3]>;
 struct UnaryGrad(UnaryOp);
 
 impl Map3 for UnaryGrad {
-    fn f<T: FloatElem>(&self, x: (&[T], &Layout), y: (&[T], &Layout), g: (&[T], &Layout)) -> Vec<T> {
+    fn f<T: FloatElem>(
+        &self,
+        x: (&[T], &Layout),
+        y: (&[T], &Layout),
+        g: (&[T], &Layout),
+    ) -> Vec<T> {
         let c = T::from_f64;
         let (zero, one, two, half) = (T::zero(), T::one(), c(2.0), c(0.5));
         match self.0 {
@@ -40,7 +45,10 @@ impl Map3 for UnaryGrad {
                 zip3_map(x, y, g, move |x, _, g| if x > zero { g } else { g * s })
             }
             UnaryOp::GeluErf => {
-                let (k, norm) = (c(FRAC_1_SQRT_2), c(0.5 * std::f64::consts::FRAC_2_SQRT_PI * FRAC_1_SQRT_2));
+                let (k, norm) = (
+                    c(FRAC_1_SQRT_2),
+                    c(0.5 * std::f64::consts::FRAC_2_SQRT_PI * FRAC_1_SQRT_2),
+                );
                 zip3_map(x, y, g, move |x, _, g| {
                     let cdf = half * (one + (x * k).erf());
                     let pdf = norm * (-half * x * x).exp();
@@ -63,11 +71,21 @@ impl Map3 for UnaryGrad {
             }),
             UnaryOp::Softplus { beta, threshold } => {
                 let (b, t) = (c(beta), c(threshold));
-                zip3_map(x, y, g, move |x, _, g| if x * b > t { g } else { g * sigmoid(x * b) })
+                zip3_map(
+                    x,
+                    y,
+                    g,
+                    move |x, _, g| if x * b > t { g } else { g * sigmoid(x * b) },
+                )
             }
             UnaryOp::Elu(alpha) => {
                 let a = c(alpha);
-                zip3_map(x, y, g, move |x, _, g| if x > zero { g } else { g * a * x.exp() })
+                zip3_map(
+                    x,
+                    y,
+                    g,
+                    move |x, _, g| if x > zero { g } else { g * a * x.exp() },
+                )
             }
             UnaryOp::Erf => {
                 let k = c(std::f64::consts::FRAC_2_SQRT_PI);
@@ -85,7 +103,12 @@ impl Map3 for UnaryGrad {
             UnaryOp::Clamp(lo, hi) => {
                 let (lo, hi) = (c(lo), c(hi));
                 // NOTE: strictly inside only: PyTorch gives 0 exactly at a bound (see kink/clamp).
-                zip3_map(x, y, g, move |x, _, g| if x > lo && x < hi { g } else { zero })
+                zip3_map(
+                    x,
+                    y,
+                    g,
+                    move |x, _, g| if x > lo && x < hi { g } else { zero },
+                )
             }
             UnaryOp::AddScalar(_) => zip3_map(x, y, g, |_, _, g| g),
             UnaryOp::MulScalar(s) => {
@@ -111,7 +134,12 @@ impl BinaryGrad {
 }
 
 impl Map3 for BinaryGrad {
-    fn f<T: FloatElem>(&self, a: (&[T], &Layout), b: (&[T], &Layout), g: (&[T], &Layout)) -> Vec<T> {
+    fn f<T: FloatElem>(
+        &self,
+        a: (&[T], &Layout),
+        b: (&[T], &Layout),
+        g: (&[T], &Layout),
+    ) -> Vec<T> {
         let (zero, half) = (T::zero(), T::from_f64(0.5));
         match (self.op, self.lhs) {
             (BinaryOp::Div, true) => zip3_map(a, b, g, |_, b, g| g / b),
@@ -133,10 +161,26 @@ impl Map3 for BinaryGrad {
                 }
             }),
             (BinaryOp::Maximum, true) | (BinaryOp::Minimum, false) => {
-                zip3_map(a, b, g, move |a, b, g| if a > b { g } else if a == b { g * half } else { zero })
+                zip3_map(a, b, g, move |a, b, g| {
+                    if a > b {
+                        g
+                    } else if a == b {
+                        g * half
+                    } else {
+                        zero
+                    }
+                })
             }
             (BinaryOp::Maximum, false) | (BinaryOp::Minimum, true) => {
-                zip3_map(a, b, g, move |a, b, g| if a < b { g } else if a == b { g * half } else { zero })
+                zip3_map(a, b, g, move |a, b, g| {
+                    if a < b {
+                        g
+                    } else if a == b {
+                        g * half
+                    } else {
+                        zero
+                    }
+                })
             }
             (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul, _) => {
                 unreachable!("linear ops use tensor rules")
@@ -237,8 +281,12 @@ pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor) -> Result<Grads> {
         }
         Op::Where { cond, a, b } => {
             let zeros = g.zeros_like()?;
-            let ga = need(a).then(|| Tensor::where_cond(cond, g, &zeros)).transpose()?;
-            let gb = need(b).then(|| Tensor::where_cond(cond, &zeros, g)).transpose()?;
+            let ga = need(a)
+                .then(|| Tensor::where_cond(cond, g, &zeros))
+                .transpose()?;
+            let gb = need(b)
+                .then(|| Tensor::where_cond(cond, &zeros, g))
+                .transpose()?;
             smallvec![ga, gb]
         }
         Op::Softmax { dim, .. } => {
@@ -255,7 +303,9 @@ pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor) -> Result<Grads> {
         // dx = col2im(W^T @ g), dW = g @ cols^T, db = sum of g (see tensor/conv.rs).
         Op::Conv2d { x, w, b, args } => Tensor::conv2d_backward(x, w, b.as_ref(), args, g)?,
         // g flows to each window's argmax; overlapping windows accumulate.
-        Op::MaxPool2d { x, indices } => smallvec![Some(Tensor::max_pool2d_backward(x, indices, g)?)],
+        Op::MaxPool2d { x, indices } => {
+            smallvec![Some(Tensor::max_pool2d_backward(x, indices, g)?)]
+        }
         // g / (window size) spread over each window.
         Op::AvgPool2d { x, pool } => smallvec![Some(Tensor::avg_pool2d_backward(x, pool, g)?)],
     })

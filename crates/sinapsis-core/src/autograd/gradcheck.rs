@@ -83,7 +83,9 @@ impl GradCheck {
         let objective = |xs: &[Tensor]| -> Result<f64> {
             let _g = no_grad();
             let y = f(xs)?.to_dtype(DType::F64)?;
-            y.mul(&upstream.to_dtype(DType::F64)?)?.sum_all()?.item::<f64>()
+            y.mul(&upstream.to_dtype(DType::F64)?)?
+                .sum_all()?
+                .item::<f64>()
         };
         for &i in &checked {
             let analytic = match leaves[i].grad() {

@@ -70,7 +70,10 @@ pub(crate) enum UnaryOp {
     GeluErf,
     GeluTanh,
     Silu,
-    Softplus { beta: f64, threshold: f64 },
+    Softplus {
+        beta: f64,
+        threshold: f64,
+    },
     Elu(f64),
     Erf,
     Square,

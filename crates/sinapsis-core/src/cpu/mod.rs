@@ -3,8 +3,8 @@
 
 pub(crate) mod conv;
 pub(crate) mod matmul;
-pub mod reference;
 pub(crate) mod reduce;
+pub mod reference;
 pub(crate) mod strided;
 
 /// Element count above which elementwise kernels split work across rayon threads.

@@ -87,7 +87,10 @@ pub fn conv2d<T: FloatElem>(
     assert_eq!(w.len(), o * cg * kh * kw, "reference conv2d: weight size");
     assert_eq!(cg * groups, c, "reference conv2d: channels per group");
     let og = o / groups;
-    let (oh, ow) = (out_len(h, kh, s.0, p.0, d.0), out_len(wd, kw, s.1, p.1, d.1));
+    let (oh, ow) = (
+        out_len(h, kh, s.0, p.0, d.0),
+        out_len(wd, kw, s.1, p.1, d.1),
+    );
     let mut y = vec![T::zero(); n * o * oh * ow];
     for b in 0..n {
         for oc in 0..o {
@@ -98,9 +101,13 @@ pub fn conv2d<T: FloatElem>(
                     for ci in 0..cg {
                         let ic = grp * cg + ci;
                         for i in 0..kh {
-                            let Some(iy) = tap(oy, i, s.0, p.0, d.0, h) else { continue };
+                            let Some(iy) = tap(oy, i, s.0, p.0, d.0, h) else {
+                                continue;
+                            };
                             for j in 0..kw {
-                                let Some(ix) = tap(ox, j, s.1, p.1, d.1, wd) else { continue };
+                                let Some(ix) = tap(ox, j, s.1, p.1, d.1, wd) else {
+                                    continue;
+                                };
                                 acc += x[((b * c + ic) * h + iy) * wd + ix]
                                     * w[((oc * cg + ci) * kh + i) * kw + j];
                             }
@@ -138,11 +145,26 @@ pub fn conv2d_backward<T: FloatElem>(
     let [n, c, h, wd] = x_dims;
     let [o, cg, kh, kw] = w_dims;
     let (s, p, d, groups) = (opts.stride, opts.padding, opts.dilation, opts.groups);
-    assert_eq!(cg * groups, c, "reference conv2d_backward: channels per group");
+    assert_eq!(
+        cg * groups,
+        c,
+        "reference conv2d_backward: channels per group"
+    );
     let og = o / groups;
-    let (oh, ow) = (out_len(h, kh, s.0, p.0, d.0), out_len(wd, kw, s.1, p.1, d.1));
-    assert_eq!(gy.len(), n * o * oh * ow, "reference conv2d_backward: gradient size");
-    let (mut gx, mut gw, mut gb) = (vec![T::zero(); x.len()], vec![T::zero(); w.len()], vec![T::zero(); o]);
+    let (oh, ow) = (
+        out_len(h, kh, s.0, p.0, d.0),
+        out_len(wd, kw, s.1, p.1, d.1),
+    );
+    assert_eq!(
+        gy.len(),
+        n * o * oh * ow,
+        "reference conv2d_backward: gradient size"
+    );
+    let (mut gx, mut gw, mut gb) = (
+        vec![T::zero(); x.len()],
+        vec![T::zero(); w.len()],
+        vec![T::zero(); o],
+    );
     for b in 0..n {
         for oc in 0..o {
             let grp = oc / og;
@@ -153,9 +175,13 @@ pub fn conv2d_backward<T: FloatElem>(
                     for ci in 0..cg {
                         let ic = grp * cg + ci;
                         for i in 0..kh {
-                            let Some(iy) = tap(oy, i, s.0, p.0, d.0, h) else { continue };
+                            let Some(iy) = tap(oy, i, s.0, p.0, d.0, h) else {
+                                continue;
+                            };
                             for j in 0..kw {
-                                let Some(ix) = tap(ox, j, s.1, p.1, d.1, wd) else { continue };
+                                let Some(ix) = tap(ox, j, s.1, p.1, d.1, wd) else {
+                                    continue;
+                                };
                                 let xi = ((b * c + ic) * h + iy) * wd + ix;
                                 let wi = ((oc * cg + ci) * kh + i) * kw + j;
                                 gx[xi] += g * w[wi];
@@ -193,16 +219,23 @@ pub fn max_pool2d<T: FloatElem>(
 ) -> (Vec<T>, Vec<i64>, [usize; 4]) {
     let [n, c, h, w] = x_dims;
     assert_eq!(x.len(), n * c * h * w, "reference max_pool2d: input size");
-    let (oh, ow) = (out_len(h, kernel.0, stride.0, padding.0, 1), out_len(w, kernel.1, stride.1, padding.1, 1));
+    let (oh, ow) = (
+        out_len(h, kernel.0, stride.0, padding.0, 1),
+        out_len(w, kernel.1, stride.1, padding.1, 1),
+    );
     let (mut y, mut idx) = (Vec::new(), Vec::new());
     for plane in x.chunks(h * w).take(n * c) {
         for oy in 0..oh {
             for ox in 0..ow {
                 let mut best: Option<(T, usize)> = None;
                 for i in 0..kernel.0 {
-                    let Some(iy) = tap(oy, i, stride.0, padding.0, 1, h) else { continue };
+                    let Some(iy) = tap(oy, i, stride.0, padding.0, 1, h) else {
+                        continue;
+                    };
                     for j in 0..kernel.1 {
-                        let Some(ix) = tap(ox, j, stride.1, padding.1, 1, w) else { continue };
+                        let Some(ix) = tap(ox, j, stride.1, padding.1, 1, w) else {
+                            continue;
+                        };
                         let v = plane[iy * w + ix];
                         let better = match best {
                             None => true,
@@ -243,7 +276,10 @@ pub fn avg_pool2d<T: FloatElem>(
 ) -> (Vec<T>, [usize; 4]) {
     let [n, c, h, w] = x_dims;
     assert_eq!(x.len(), n * c * h * w, "reference avg_pool2d: input size");
-    let (oh, ow) = (out_len(h, kernel.0, stride.0, padding.0, 1), out_len(w, kernel.1, stride.1, padding.1, 1));
+    let (oh, ow) = (
+        out_len(h, kernel.0, stride.0, padding.0, 1),
+        out_len(w, kernel.1, stride.1, padding.1, 1),
+    );
     let count = T::from_f64((kernel.0 * kernel.1) as f64);
     let mut y = Vec::new();
     for plane in x.chunks(h * w).take(n * c) {
@@ -251,7 +287,9 @@ pub fn avg_pool2d<T: FloatElem>(
             for ox in 0..ow {
                 let mut acc = T::zero();
                 for i in 0..kernel.0 {
-                    let Some(iy) = tap(oy, i, stride.0, padding.0, 1, h) else { continue };
+                    let Some(iy) = tap(oy, i, stride.0, padding.0, 1, h) else {
+                        continue;
+                    };
                     for j in 0..kernel.1 {
                         if let Some(ix) = tap(ox, j, stride.1, padding.1, 1, w) {
                             acc += plane[iy * w + ix];
@@ -278,9 +316,17 @@ pub fn avg_pool2d<T: FloatElem>(
 /// let (y, dims) = adaptive_avg_pool2d(&x, [1, 1, 1, 3], (1, 2));
 /// assert_eq!((y, dims), (vec![1.5, 2.5], [1, 1, 1, 2]));
 /// ```
-pub fn adaptive_avg_pool2d<T: FloatElem>(x: &[T], x_dims: [usize; 4], out: (usize, usize)) -> (Vec<T>, [usize; 4]) {
+pub fn adaptive_avg_pool2d<T: FloatElem>(
+    x: &[T],
+    x_dims: [usize; 4],
+    out: (usize, usize),
+) -> (Vec<T>, [usize; 4]) {
     let [n, c, h, w] = x_dims;
-    assert_eq!(x.len(), n * c * h * w, "reference adaptive_avg_pool2d: input size");
+    assert_eq!(
+        x.len(),
+        n * c * h * w,
+        "reference adaptive_avg_pool2d: input size"
+    );
     let bounds = |o: usize, out: usize, size: usize| {
         let f = |v: usize| v as f64 * size as f64 / out as f64;
         (f(o).floor() as usize, f(o + 1).ceil() as usize)
@@ -325,7 +371,12 @@ fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {
 /// let data = [1, 2, 3, 4, 5, 6];
 /// assert_eq!(strided_to_vec(&data, &[3, 2], &[1, 3], 0), vec![1, 4, 2, 5, 3, 6]);
 /// ```
-pub fn strided_to_vec<T: Copy>(data: &[T], dims: &[usize], strides: &[usize], offset: usize) -> Vec<T> {
+pub fn strided_to_vec<T: Copy>(
+    data: &[T],
+    dims: &[usize],
+    strides: &[usize],
+    offset: usize,
+) -> Vec<T> {
     let n: usize = dims.iter().product();
     (0..n)
         .map(|i| {
@@ -343,7 +394,13 @@ pub fn strided_to_vec<T: Copy>(data: &[T], dims: &[usize], strides: &[usize], of
 /// let x = [1.0, 2., 3., 4., 5., 6.]; // 2x3
 /// assert_eq!(reduce(&x, &[2, 3], &[0], 0.0, |a, b| a + b), vec![5.0, 7., 9.]);
 /// ```
-pub fn reduce<T: Copy>(x: &[T], dims: &[usize], reduce: &[usize], init: T, f: impl Fn(T, T) -> T) -> Vec<T> {
+pub fn reduce<T: Copy>(
+    x: &[T],
+    dims: &[usize],
+    reduce: &[usize],
+    init: T,
+    f: impl Fn(T, T) -> T,
+) -> Vec<T> {
     let kept: Vec<usize> = dims
         .iter()
         .enumerate()
@@ -374,10 +431,9 @@ pub fn argmax<T: FloatElem>(x: &[T], dims: &[usize], dim: usize) -> Vec<i64> {
     let mut best: Vec<Option<(T, i64)>> = vec![None; kept.iter().product()];
     for (i, &v) in x.iter().enumerate() {
         let idx = unravel(i, dims);
-        let o = idx
-            .iter()
-            .enumerate()
-            .fold(0, |acc, (d, &j)| acc * kept[d] + if d == dim { 0 } else { j });
+        let o = idx.iter().enumerate().fold(0, |acc, (d, &j)| {
+            acc * kept[d] + if d == dim { 0 } else { j }
+        });
         let take = match best[o] {
             None => true,
             Some((b, _)) => !b.is_nan() && (v.is_nan() || v > b),

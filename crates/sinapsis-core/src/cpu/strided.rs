@@ -24,8 +24,8 @@ pub(crate) fn for_each_run<const K: usize>(
         if d == 1 {
             continue;
         }
-        let mergeable = !dims.is_empty()
-            && (0..K).all(|k| *st[k].last().unwrap() == strides[k][i] * d);
+        let mergeable =
+            !dims.is_empty() && (0..K).all(|k| *st[k].last().unwrap() == strides[k][i] * d);
         if mergeable {
             *dims.last_mut().unwrap() *= d;
             for k in 0..K {

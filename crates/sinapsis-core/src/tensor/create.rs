@@ -31,7 +31,10 @@ fn nested_shape<A: NdArray>(items: &[A]) -> Result<Shape> {
         Some(first) => first.shape()?,
         None => Shape::scalar(),
     };
-    if items.iter().any(|x| x.shape().ok().as_ref() != Some(&inner)) {
+    if items
+        .iter()
+        .any(|x| x.shape().ok().as_ref() != Some(&inner))
+    {
         return Err(Error::shape(
             "Tensor::new",
             "nested arrays have rows of different lengths",

@@ -207,7 +207,11 @@ impl Tensor {
         self.with_cpu(|s, l| match s {
             CpuStorage::F32(v) => Ok(CpuStorage::F32(k.f(v, l))),
             CpuStorage::F64(v) => Ok(CpuStorage::F64(k.f(v, l))),
-            other => Err(Error::dtype(op, "a floating-point tensor (f32 or f64)", other.dtype())),
+            other => Err(Error::dtype(
+                op,
+                "a floating-point tensor (f32 or f64)",
+                other.dtype(),
+            )),
         })
     }
 
@@ -225,7 +229,11 @@ impl Tensor {
             (CpuStorage::F64(x), CpuStorage::F64(y)) => {
                 Ok(CpuStorage::F64(k.f((x, a.layout()), (y, b.layout()))))
             }
-            (other, _) => Err(Error::dtype(op, "a floating-point tensor (f32 or f64)", other.dtype())),
+            (other, _) => Err(Error::dtype(
+                op,
+                "a floating-point tensor (f32 or f64)",
+                other.dtype(),
+            )),
         })
     }
 
@@ -246,7 +254,11 @@ impl Tensor {
             (CpuStorage::F64(x), CpuStorage::F64(y), CpuStorage::F64(z)) => {
                 Ok(CpuStorage::F64(k.f((x, la), (y, lb), (z, lc))))
             }
-            (other, _, _) => Err(Error::dtype(op, "a floating-point tensor (f32 or f64)", other.dtype())),
+            (other, _, _) => Err(Error::dtype(
+                op,
+                "a floating-point tensor (f32 or f64)",
+                other.dtype(),
+            )),
         })
     }
 
@@ -254,9 +266,12 @@ impl Tensor {
 
     pub(crate) fn unary(&self, op: UnaryOp, name: &'static str) -> Result<Tensor> {
         let storage = self.float_map1(name, &op)?;
-        Ok(Tensor::from_op(storage, self.shape().clone(), &[self], || {
-            Op::Unary(self.clone(), op)
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            self.shape().clone(),
+            &[self],
+            || Op::Unary(self.clone(), op),
+        ))
     }
 
     /// `-x`.
@@ -400,7 +415,11 @@ impl Tensor {
             return Ok((Cow::Borrowed(a), Cow::Borrowed(b), a.shape().clone()));
         }
         let shape = Shape::broadcast(op, a.shape(), b.shape())?;
-        Ok((Cow::Owned(a.expand(&shape)?), Cow::Owned(b.expand(&shape)?), shape))
+        Ok((
+            Cow::Owned(a.expand(&shape)?),
+            Cow::Owned(b.expand(&shape)?),
+            shape,
+        ))
     }
 
     fn binary(&self, rhs: &Tensor, op: BinaryOp) -> Result<Tensor> {
@@ -536,7 +555,12 @@ impl Tensor {
         Ok(Tensor::from_vec_shape(out, self.shape().clone()))
     }
 
-    fn logical(&self, rhs: &Tensor, name: &'static str, f: fn(bool, bool) -> bool) -> Result<Tensor> {
+    fn logical(
+        &self,
+        rhs: &Tensor,
+        name: &'static str,
+        f: fn(bool, bool) -> bool,
+    ) -> Result<Tensor> {
         let (a, b, shape) = Tensor::broadcast_pair(name, self, rhs)?;
         let out = Tensor::with_cpus(&[&a, &b], |s| match (s[0], s[1]) {
             (CpuStorage::Bool(x), CpuStorage::Bool(y)) => {
@@ -576,13 +600,18 @@ impl Tensor {
             };
             macro_rules! pick {
                 ($v:ident, $x:ident, $y:ident) => {
-                    CpuStorage::$v(zip3_map((m, lc), ($x, la), ($y, lb), |m, x, y| {
-                        if m {
-                            x
-                        } else {
-                            y
-                        }
-                    }))
+                    CpuStorage::$v(zip3_map(
+                        (m, lc),
+                        ($x, la),
+                        ($y, lb),
+                        |m, x, y| {
+                            if m {
+                                x
+                            } else {
+                                y
+                            }
+                        },
+                    ))
                 };
             }
             match (s[1], s[2]) {
@@ -638,7 +667,9 @@ impl Tensor {
         });
         let shape = self.shape().clone();
         if self.dtype().is_float() && dtype.is_float() {
-            Ok(Tensor::from_op(storage, shape, &[self], || Op::Cast(self.clone())))
+            Ok(Tensor::from_op(storage, shape, &[self], || {
+                Op::Cast(self.clone())
+            }))
         } else {
             Ok(Tensor::from_storage(storage, shape))
         }

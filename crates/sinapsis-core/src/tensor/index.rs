@@ -31,9 +31,12 @@ fn gather_offsets(target: &Layout, index_shape: &Shape, dim: usize, idx: &[i64])
     let dim_stride = strides[dim];
     strides[dim] = 0;
     let mut out = Vec::with_capacity(idx.len());
-    for_each_run(index_shape.dims(), [&strides], [target.offset()], |[o], len, [s]| {
-        out.extend((0..len).map(|i| o + i * s))
-    });
+    for_each_run(
+        index_shape.dims(),
+        [&strides],
+        [target.offset()],
+        |[o], len, [s]| out.extend((0..len).map(|i| o + i * s)),
+    );
     for (o, &i) in out.iter_mut().zip(idx) {
         *o += i as usize * dim_stride;
     }
@@ -42,8 +45,7 @@ fn gather_offsets(target: &Layout, index_shape: &Shape, dim: usize, idx: &[i64])
 
 fn check_gather_shapes(op: &'static str, x: &Shape, index: &Shape, dim: usize) -> Result<()> {
     let ok = x.rank() == index.rank()
-        && x
-            .dims()
+        && x.dims()
             .iter()
             .zip(index.dims())
             .enumerate()
@@ -85,16 +87,26 @@ impl Tensor {
             CpuStorage::I64(v) => CpuStorage::I64(offs.iter().map(|&o| v[o]).collect()),
             CpuStorage::Bool(v) => CpuStorage::Bool(offs.iter().map(|&o| v[o]).collect()),
         });
-        Ok(Tensor::from_op(storage, index.shape().clone(), &[self], || Op::Gather {
-            x: self.clone(),
-            dim: d,
-            index: index.clone(),
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            index.shape().clone(),
+            &[self],
+            || Op::Gather {
+                x: self.clone(),
+                dim: d,
+                index: index.clone(),
+            },
+        ))
     }
 
     /// Zeros of `shape` with `src` added at the positions `index` names along `dim`
     /// (`zeros.scatter_add_(dim, index, src)`): the gradient of `gather`.
-    pub(crate) fn scatter_add_into(shape: &Shape, dim: usize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    pub(crate) fn scatter_add_into(
+        shape: &Shape,
+        dim: usize,
+        index: &Tensor,
+        src: &Tensor,
+    ) -> Result<Tensor> {
         let idx = checked_indices("scatter_add", index, shape.dims()[dim])?;
         let target = Layout::contiguous(shape.clone());
         let offs = gather_offsets(&target, index.shape(), dim, &idx);
@@ -130,7 +142,14 @@ impl Tensor {
         let size = self.dims()[d];
         let mut out_dims = self.dims().to_vec();
         out_dims[d] = idx.len();
-        fn go<T: Copy + Send + Sync>(v: &[T], l: &Layout, idx: &[i64], outer: usize, size: usize, inner: usize) -> Vec<T> {
+        fn go<T: Copy + Send + Sync>(
+            v: &[T],
+            l: &Layout,
+            idx: &[i64],
+            outer: usize,
+            size: usize,
+            inner: usize,
+        ) -> Vec<T> {
             let x = to_contiguous(v, l);
             let mut out = Vec::with_capacity(outer * idx.len() * inner);
             for o in 0..outer {
@@ -147,21 +166,38 @@ impl Tensor {
             CpuStorage::I64(v) => CpuStorage::I64(go(v, l, &idx, outer, size, inner)),
             CpuStorage::Bool(v) => CpuStorage::Bool(go(v, l, &idx, outer, size, inner)),
         });
-        Ok(Tensor::from_op(storage, Shape::from(out_dims), &[self], || Op::IndexSelect {
-            x: self.clone(),
-            dim: d,
-            index: index.clone(),
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            Shape::from(out_dims),
+            &[self],
+            || Op::IndexSelect {
+                x: self.clone(),
+                dim: d,
+                index: index.clone(),
+            },
+        ))
     }
 
     /// Zeros of `shape` with the slices of `src` added at the positions `index` names along
     /// `dim`: the gradient of `index_select` (repeated indices accumulate).
-    pub(crate) fn index_add_into(shape: &Shape, dim: usize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+    pub(crate) fn index_add_into(
+        shape: &Shape,
+        dim: usize,
+        index: &Tensor,
+        src: &Tensor,
+    ) -> Result<Tensor> {
         let idx = checked_indices("index_add", index, shape.dims()[dim])?;
         let outer: usize = shape.dims()[..dim].iter().product();
         let inner: usize = shape.dims()[dim + 1..].iter().product();
         let size = shape.dims()[dim];
-        fn go<T: crate::FloatElem>(v: &[T], l: &Layout, idx: &[i64], outer: usize, size: usize, inner: usize) -> Vec<T> {
+        fn go<T: crate::FloatElem>(
+            v: &[T],
+            l: &Layout,
+            idx: &[i64],
+            outer: usize,
+            size: usize,
+            inner: usize,
+        ) -> Vec<T> {
             let g = to_contiguous(v, l);
             let mut out = vec![T::zero(); outer * size * inner];
             for o in 0..outer {

@@ -198,7 +198,11 @@ impl Tensor {
 
     /// The accumulated gradient of a leaf, after `backward`.
     pub fn grad(&self) -> Option<Tensor> {
-        self.0.grad.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.0
+            .grad
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Replace (or clear, with `None`) the stored gradient.
@@ -271,7 +275,10 @@ impl Tensor {
     /// autograd, like PyTorch's in-place updates under `no_grad`.
     pub fn update_<T: StorageElem>(&self, f: impl FnOnce(&mut [T])) -> Result<()> {
         let range = self.0.layout.contiguous_range().ok_or_else(|| {
-            Error::invalid("update_", "the tensor must be contiguous to be updated in place")
+            Error::invalid(
+                "update_",
+                "the tensor must be contiguous to be updated in place",
+            )
         })?;
         let mut g = self.0.storage.write().unwrap_or_else(|e| e.into_inner());
         let data = g.cpu_mut().as_mut_slice::<T>("update_")?;
@@ -284,7 +291,11 @@ impl Tensor {
         if src.shape() != self.shape() {
             return Err(Error::shape(
                 "copy_",
-                format!("source {} and destination {} differ", src.shape(), self.shape()),
+                format!(
+                    "source {} and destination {} differ",
+                    src.shape(),
+                    self.shape()
+                ),
             ));
         }
         if src.dtype() != self.dtype() {
@@ -342,7 +353,11 @@ impl Tensor {
 
     pub(crate) fn check_float(&self, op: &'static str) -> Result<()> {
         if !self.dtype().is_float() {
-            return Err(Error::dtype(op, "a floating-point tensor (f32 or f64)", self.dtype()));
+            return Err(Error::dtype(
+                op,
+                "a floating-point tensor (f32 or f64)",
+                self.dtype(),
+            ));
         }
         Ok(())
     }

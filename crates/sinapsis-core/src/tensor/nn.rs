@@ -102,20 +102,30 @@ impl Tensor {
     pub fn softmax<D: Dim>(&self, dim: D) -> Result<Tensor> {
         let d = dim.resolve("softmax", self.shape())?;
         let storage = self.along_dim("softmax", d, softmax_row, softmax_row)?;
-        Ok(Tensor::from_op(storage, self.shape().clone(), &[self], || Op::Softmax {
-            x: self.clone(),
-            dim: d,
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            self.shape().clone(),
+            &[self],
+            || Op::Softmax {
+                x: self.clone(),
+                dim: d,
+            },
+        ))
     }
 
     /// `x - logsumexp(x)` along `dim`, fused and stable for large |x|.
     pub fn log_softmax<D: Dim>(&self, dim: D) -> Result<Tensor> {
         let d = dim.resolve("log_softmax", self.shape())?;
         let storage = self.along_dim("log_softmax", d, log_softmax_row, log_softmax_row)?;
-        Ok(Tensor::from_op(storage, self.shape().clone(), &[self], || Op::LogSoftmax {
-            x: self.clone(),
-            dim: d,
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            self.shape().clone(),
+            &[self],
+            || Op::LogSoftmax {
+                x: self.clone(),
+                dim: d,
+            },
+        ))
     }
 
     /// `x W^T + b` with `W` of shape `(out, in)`, as `torch.nn.functional.linear`.

@@ -55,7 +55,9 @@ impl Tensor {
                 DType::Bool,
             )),
         })?;
-        Ok(Tensor::from_op(storage, shape, &[self], || Op::Sum(self.clone())))
+        Ok(Tensor::from_op(storage, shape, &[self], || {
+            Op::Sum(self.clone())
+        }))
     }
 
     /// Sum over `dims` (`x.sum(dim, keepdim)`).
@@ -96,7 +98,13 @@ impl Tensor {
         self.sum_all()?.div_scalar(self.numel() as f64)
     }
 
-    fn extremum(&self, op: &'static str, dims: &impl Dims, keepdim: bool, max: bool) -> Result<Tensor> {
+    fn extremum(
+        &self,
+        op: &'static str,
+        dims: &impl Dims,
+        keepdim: bool,
+        max: bool,
+    ) -> Result<Tensor> {
         let d = self.reduce_dims(op, dims)?;
         if d.iter().any(|&i| self.dims()[i] == 0) {
             return Err(Error::shape(
@@ -146,7 +154,13 @@ impl Tensor {
         self.extremum("min", &Vec::<usize>::new(), false, false)
     }
 
-    fn arg_extreme(&self, op: &'static str, dim: usize, keepdim: bool, max: bool) -> Result<Tensor> {
+    fn arg_extreme(
+        &self,
+        op: &'static str,
+        dim: usize,
+        keepdim: bool,
+        max: bool,
+    ) -> Result<Tensor> {
         if self.dims()[dim] == 0 {
             return Err(Error::shape(
                 op,
@@ -249,7 +263,10 @@ impl Tensor {
             return self.square()?.sum(&d[..], keepdim)?.sqrt();
         }
         if p.is_nan() || p <= 0.0 {
-            return Err(Error::invalid("norm", format!("p must be positive, got {p}")));
+            return Err(Error::invalid(
+                "norm",
+                format!("p must be positive, got {p}"),
+            ));
         }
         self.abs()?.powf(p)?.sum(&d[..], keepdim)?.powf(1.0 / p)
     }

@@ -42,7 +42,10 @@ impl Tensor {
         if shape.numel() != numel {
             return Err(Error::shape(
                 op,
-                format!("shape {shape} is invalid for input {} of size {numel}", self.shape()),
+                format!(
+                    "shape {shape} is invalid for input {} of size {numel}",
+                    self.shape()
+                ),
             ));
         }
         Ok(shape)
@@ -203,7 +206,10 @@ impl Tensor {
             2 => self.transpose(0, 1),
             r => Err(Error::shape(
                 "t",
-                format!("expects a tensor with <= 2 dims, got {r} ({})", self.shape()),
+                format!(
+                    "expects a tensor with <= 2 dims, got {r} ({})",
+                    self.shape()
+                ),
             )),
         }
     }
@@ -271,9 +277,12 @@ impl Tensor {
     /// A copy in fresh storage (PyTorch's `clone`).
     pub fn copy(&self) -> Result<Tensor> {
         let storage = self.contiguous_storage();
-        Ok(Tensor::from_op(storage, self.shape().clone(), &[self], || {
-            Op::Copy(self.clone())
-        }))
+        Ok(Tensor::from_op(
+            storage,
+            self.shape().clone(),
+            &[self],
+            || Op::Copy(self.clone()),
+        ))
     }
 
     /// Joins tensors along an existing dim (`torch.cat`).

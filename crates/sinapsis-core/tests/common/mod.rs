@@ -35,23 +35,33 @@ impl Fixtures {
     /// The stored tensor `key`, in its stored dtype.
     pub fn tensor(&self, key: &str) -> Tensor {
         let st = SafeTensors::deserialize(&self.bytes).expect("safetensors");
-        let view = st.tensor(key).unwrap_or_else(|_| panic!("missing fixture key {key}"));
+        let view = st
+            .tensor(key)
+            .unwrap_or_else(|_| panic!("missing fixture key {key}"));
         let shape: Vec<usize> = view.shape().to_vec();
         let data = view.data();
         match view.dtype() {
             Dtype::F64 => Tensor::from_vec(
-                data.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect::<Vec<_>>(),
+                data.chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                    .collect::<Vec<_>>(),
                 shape,
             ),
             Dtype::F32 => Tensor::from_vec(
-                data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect::<Vec<_>>(),
+                data.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                    .collect::<Vec<_>>(),
                 shape,
             ),
             Dtype::I64 => Tensor::from_vec(
-                data.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect::<Vec<_>>(),
+                data.chunks_exact(8)
+                    .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+                    .collect::<Vec<_>>(),
                 shape,
             ),
-            Dtype::BOOL => Tensor::from_vec(data.iter().map(|&b| b != 0).collect::<Vec<_>>(), shape),
+            Dtype::BOOL => {
+                Tensor::from_vec(data.iter().map(|&b| b != 0).collect::<Vec<_>>(), shape)
+            }
             other => panic!("unsupported fixture dtype {other:?} for {key}"),
         }
         .expect("fixture tensor")
@@ -65,7 +75,10 @@ pub fn assert_close(what: &str, got: &Tensor, want: &Tensor, tol: f64) {
     let w = want.to_f64_vec().unwrap();
     for (i, (a, b)) in g.iter().zip(&w).enumerate() {
         let ok = (a - b).abs() <= tol * b.abs().max(1.0) || (a.is_nan() && b.is_nan()) || a == b;
-        assert!(ok, "{what}: element {i}: got {a:e}, want {b:e} (tol {tol:e})");
+        assert!(
+            ok,
+            "{what}: element {i}: got {a:e}, want {b:e} (tol {tol:e})"
+        );
     }
 }
 

@@ -92,7 +92,11 @@ impl Module for GELU {
         "GELU".into()
     }
     fn extra_repr(&self) -> String {
-        let a = if self.tanh_approximation { "tanh" } else { "none" };
+        let a = if self.tanh_approximation {
+            "tanh"
+        } else {
+            "none"
+        };
         format!("approximate='{a}'")
     }
 }
@@ -145,7 +149,11 @@ impl Module for Softplus {
         "Softplus".into()
     }
     fn extra_repr(&self) -> String {
-        format!("beta={}, threshold={}", py_float(self.beta), py_float(self.threshold))
+        format!(
+            "beta={}, threshold={}",
+            py_float(self.beta),
+            py_float(self.threshold)
+        )
     }
 }
 

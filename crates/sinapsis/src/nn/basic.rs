@@ -21,7 +21,10 @@ pub struct Flatten {
 
 impl Default for Flatten {
     fn default() -> Self {
-        Flatten { start_dim: 1, end_dim: -1 }
+        Flatten {
+            start_dim: 1,
+            end_dim: -1,
+        }
     }
 }
 
@@ -72,14 +75,20 @@ impl Embedding {
     pub fn new(num_embeddings: usize, embedding_dim: usize) -> Result<Embedding> {
         let weight = Tensor::zeros((num_embeddings, embedding_dim), DType::F32)?;
         normal_(&weight, 0.0, 1.0)?;
-        Ok(Embedding { weight: weight.requires_grad_(true)? })
+        Ok(Embedding {
+            weight: weight.requires_grad_(true)?,
+        })
     }
 }
 
 impl Module for Embedding {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if x.dtype() != DType::I64 {
-            return Err(Error::DType { op: "Embedding", expected: "i64 indices", got: x.dtype() });
+            return Err(Error::DType {
+                op: "Embedding",
+                expected: "i64 indices",
+                got: x.dtype(),
+            });
         }
         let rows = self.weight.index_select(0, &x.flatten_all()?)?;
         let mut dims = x.dims().to_vec();

@@ -63,10 +63,13 @@ impl Sequential {
     /// Replaces the `i`-th child (as `model[2] = nn.Linear(100, 1)`).
     pub fn set(&mut self, i: usize, m: impl Module + 'static) -> Result<()> {
         let n = self.layers.len();
-        let slot = self.layers.get_mut(i).ok_or_else(|| Error::InvalidArgument {
-            op: "Sequential::set",
-            msg: format!("index {i} is out of range for {n} modules"),
-        })?;
+        let slot = self
+            .layers
+            .get_mut(i)
+            .ok_or_else(|| Error::InvalidArgument {
+                op: "Sequential::set",
+                msg: format!("index {i} is out of range for {n} modules"),
+            })?;
         *slot = Arc::new(m);
         Ok(())
     }
@@ -74,11 +77,16 @@ impl Sequential {
     /// A new `Sequential` of children `range`, sharing them (`model[:-1]`).
     pub fn slice(&self, range: Range<usize>) -> Result<Sequential> {
         let n = self.layers.len();
-        let layers = self.layers.get(range.clone()).ok_or_else(|| Error::InvalidArgument {
-            op: "Sequential::slice",
-            msg: format!("range {range:?} is out of bounds for {n} modules"),
-        })?;
-        Ok(Sequential { layers: layers.to_vec() })
+        let layers = self
+            .layers
+            .get(range.clone())
+            .ok_or_else(|| Error::InvalidArgument {
+                op: "Sequential::slice",
+                msg: format!("range {range:?} is out of bounds for {n} modules"),
+            })?;
+        Ok(Sequential {
+            layers: layers.to_vec(),
+        })
     }
 
     /// The children in order.
@@ -96,7 +104,11 @@ impl Module for Sequential {
         Ok(y)
     }
     fn children(&self) -> Vec<(String, &dyn Module)> {
-        self.layers.iter().enumerate().map(|(i, m)| (i.to_string(), &**m)).collect()
+        self.layers
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i.to_string(), &**m))
+            .collect()
     }
     fn type_name(&self) -> String {
         "Sequential".into()
@@ -144,7 +156,11 @@ impl Module for ModuleList {
         })
     }
     fn children(&self) -> Vec<(String, &dyn Module)> {
-        self.modules.iter().enumerate().map(|(i, m)| (i.to_string(), &**m)).collect()
+        self.modules
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i.to_string(), &**m))
+            .collect()
     }
     fn type_name(&self) -> String {
         "ModuleList".into()

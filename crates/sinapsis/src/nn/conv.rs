@@ -27,7 +27,12 @@ pub struct Conv2d {
 
 impl Conv2d {
     /// A float32 convolution with a bias.
-    pub fn new(in_channels: usize, out_channels: usize, kernel: impl IntoPair, options: Conv2dOptions) -> Result<Conv2d> {
+    pub fn new(
+        in_channels: usize,
+        out_channels: usize,
+        kernel: impl IntoPair,
+        options: Conv2dOptions,
+    ) -> Result<Conv2d> {
         Conv2d::with_bias(in_channels, out_channels, kernel, options, true)
     }
 
@@ -51,7 +56,11 @@ impl Conv2d {
         kaiming_uniform_(&weight, 5f64.sqrt(), FanMode::FanIn, "leaky_relu")?;
         let bias = if bias {
             let fan_in = (in_channels / g) * kh * kw;
-            let bound = if fan_in > 0 { 1.0 / (fan_in as f64).sqrt() } else { 0.0 };
+            let bound = if fan_in > 0 {
+                1.0 / (fan_in as f64).sqrt()
+            } else {
+                0.0
+            };
             let b = Tensor::zeros(out_channels, DType::F32)?;
             uniform_(&b, -bound, bound)?;
             Some(b.requires_grad_(true)?)
@@ -127,7 +136,11 @@ impl MaxPool2d {
     /// Windows of `kernel`, moved by `kernel` (no overlap), no padding.
     pub fn new(kernel: impl IntoPair) -> MaxPool2d {
         let k = kernel.into_pair();
-        MaxPool2d { kernel: k, stride: k, padding: (0, 0) }
+        MaxPool2d {
+            kernel: k,
+            stride: k,
+            padding: (0, 0),
+        }
     }
     /// Sets the stride.
     pub fn stride(mut self, s: impl IntoPair) -> Self {
@@ -169,7 +182,11 @@ impl AvgPool2d {
     /// Windows of `kernel`, moved by `kernel`, no padding.
     pub fn new(kernel: impl IntoPair) -> AvgPool2d {
         let k = kernel.into_pair();
-        AvgPool2d { kernel: k, stride: k, padding: (0, 0) }
+        AvgPool2d {
+            kernel: k,
+            stride: k,
+            padding: (0, 0),
+        }
     }
     /// Sets the stride.
     pub fn stride(mut self, s: impl IntoPair) -> Self {
@@ -207,7 +224,9 @@ pub struct AdaptiveAvgPool2d {
 
 impl AdaptiveAvgPool2d {
     pub fn new(output_size: impl IntoPair) -> AdaptiveAvgPool2d {
-        AdaptiveAvgPool2d { output_size: output_size.into_pair() }
+        AdaptiveAvgPool2d {
+            output_size: output_size.into_pair(),
+        }
     }
 }
 

@@ -23,7 +23,8 @@ fn dropout(x: &Tensor, p: f64, mask_shape: &[usize]) -> Result<Tensor> {
     if p == 1.0 {
         return x.mul_scalar(0.0);
     }
-    let keep = crate::with_default_generator(|g| g.bernoulli_p(mask_shape.to_vec(), 1.0 - p, x.dtype()))?;
+    let keep =
+        crate::with_default_generator(|g| g.bernoulli_p(mask_shape.to_vec(), 1.0 - p, x.dtype()))?;
     x.mul(&keep.mul_scalar(1.0 / (1.0 - p))?)
 }
 
@@ -100,7 +101,10 @@ impl Module for Dropout2d {
         if x.rank() != 4 && x.rank() != 3 {
             return Err(Error::Shape {
                 op: "Dropout2d",
-                msg: format!("expected (N, C, H, W) or (C, H, W) input, got {}", x.shape()),
+                msg: format!(
+                    "expected (N, C, H, W) or (C, H, W) input, got {}",
+                    x.shape()
+                ),
             });
         }
         let mut mask = x.dims().to_vec();

@@ -77,12 +77,18 @@ fn float_dtype(t: &Tensor) -> Result<DType> {
 
 /// Fills with U(a, b).
 pub fn uniform_(t: &Tensor, a: f64, b: f64) -> Result<()> {
-    fill(t, Tensor::uniform(t.shape().clone(), a, b, float_dtype(t)?)?)
+    fill(
+        t,
+        Tensor::uniform(t.shape().clone(), a, b, float_dtype(t)?)?,
+    )
 }
 
 /// Fills with N(mean, std^2).
 pub fn normal_(t: &Tensor, mean: f64, std: f64) -> Result<()> {
-    fill(t, Tensor::normal(t.shape().clone(), mean, std, float_dtype(t)?)?)
+    fill(
+        t,
+        Tensor::normal(t.shape().clone(), mean, std, float_dtype(t)?)?,
+    )
 }
 
 /// Fills with `value`.
@@ -150,7 +156,10 @@ pub fn orthogonal_(t: &Tensor, gain: f64) -> Result<()> {
     if t.rank() < 2 {
         return Err(Error::InvalidArgument {
             op: "orthogonal_",
-            msg: format!("only tensors with 2 or more dimensions are supported, got {}", t.shape()),
+            msg: format!(
+                "only tensors with 2 or more dimensions are supported, got {}",
+                t.shape()
+            ),
         });
     }
     let rows = t.dims()[0];

@@ -31,13 +31,22 @@ impl Linear {
     }
 
     /// A layer with or without bias, of `dtype`.
-    pub fn with_options(in_features: usize, out_features: usize, bias: bool, dtype: DType) -> Result<Linear> {
+    pub fn with_options(
+        in_features: usize,
+        out_features: usize,
+        bias: bool,
+        dtype: DType,
+    ) -> Result<Linear> {
         let weight = Tensor::zeros((out_features, in_features), dtype)?;
         // NOTE: the same draws, in the same order, as PyTorch's reset_parameters.
         kaiming_uniform_(&weight, 5f64.sqrt(), FanMode::FanIn, "leaky_relu")?;
         let bias = if bias {
             let b = Tensor::zeros(out_features, dtype)?;
-            let bound = if in_features > 0 { 1.0 / (in_features as f64).sqrt() } else { 0.0 };
+            let bound = if in_features > 0 {
+                1.0 / (in_features as f64).sqrt()
+            } else {
+                0.0
+            };
             uniform_(&b, -bound, bound)?;
             Some(b.requires_grad_(true)?)
         } else {
@@ -61,7 +70,11 @@ impl Linear {
             if b.dims() != [weight.dims()[0]] {
                 return Err(Error::Shape {
                     op: "Linear",
-                    msg: format!("bias {} does not match weight {}", b.shape(), weight.shape()),
+                    msg: format!(
+                        "bias {} does not match weight {}",
+                        b.shape(),
+                        weight.shape()
+                    ),
                 });
             }
         }

@@ -12,7 +12,9 @@ pub mod loss;
 mod module;
 mod norm;
 
-pub use activation::{LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh, ELU, GELU};
+pub use activation::{
+    LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh, ELU, GELU,
+};
 pub use basic::{Embedding, Flatten, Identity};
 pub use container::{ModuleList, Sequential};
 pub use conv::{AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d};

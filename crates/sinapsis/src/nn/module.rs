@@ -113,7 +113,10 @@ pub trait ModuleExt: Module {
 
     /// Every parameter, in the order of [`named_parameters`](ModuleExt::named_parameters).
     fn parameters(&self) -> Vec<Tensor> {
-        self.named_parameters().into_iter().map(|(_, p)| p).collect()
+        self.named_parameters()
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect()
     }
 
     /// Every buffer with its full dotted name.
@@ -148,14 +151,26 @@ pub trait ModuleExt: Module {
         let own = self.state_dict();
         let given: HashMap<&str, &Tensor> = state.iter().map(|(k, t)| (k.as_str(), t)).collect();
         let mine: HashMap<&str, &Tensor> = own.iter().map(|(k, t)| (k.as_str(), t)).collect();
-        let missing: Vec<&str> = own.iter().map(|(k, _)| k.as_str()).filter(|k| !given.contains_key(k)).collect();
-        let unexpected: Vec<&str> = state.iter().map(|(k, _)| k.as_str()).filter(|k| !mine.contains_key(k)).collect();
+        let missing: Vec<&str> = own
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !given.contains_key(k))
+            .collect();
+        let unexpected: Vec<&str> = state
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !mine.contains_key(k))
+            .collect();
         let mismatched: Vec<String> = own
             .iter()
             .filter_map(|(k, t)| {
                 let g = given.get(k.as_str())?;
                 (g.dims() != t.dims()).then(|| {
-                    format!("{k}: checkpoint has shape {}, the model has {}", g.shape(), t.shape())
+                    format!(
+                        "{k}: checkpoint has shape {}, the model has {}",
+                        g.shape(),
+                        t.shape()
+                    )
                 })
             })
             .collect();
@@ -186,13 +201,17 @@ pub trait ModuleExt: Module {
 
     /// Training mode for this module and every descendant (`model.train()`).
     fn train(&self) {
-        self.named_modules().iter().for_each(|(_, m)| m.set_training(true));
+        self.named_modules()
+            .iter()
+            .for_each(|(_, m)| m.set_training(true));
     }
 
     /// Evaluation mode for this module and every descendant (`model.eval()`): dropout off,
     /// batch norm uses its running statistics.
     fn eval(&self) {
-        self.named_modules().iter().for_each(|(_, m)| m.set_training(false));
+        self.named_modules()
+            .iter()
+            .for_each(|(_, m)| m.set_training(false));
     }
 
     /// Total number of parameter elements.
@@ -202,13 +221,19 @@ pub trait ModuleExt: Module {
 
     /// Number of parameter elements that currently require gradients.
     fn num_trainable_parameters(&self) -> usize {
-        self.parameters().iter().filter(|p| p.requires_grad()).map(Tensor::numel).sum()
+        self.parameters()
+            .iter()
+            .filter(|p| p.requires_grad())
+            .map(Tensor::numel)
+            .sum()
     }
 
     /// Turns gradient tracking on or off for every parameter (`requires_grad_(False)` to
     /// freeze a pretrained part for transfer learning).
     fn requires_grad_(&self, on: bool) -> Result<()> {
-        self.parameters().iter().try_for_each(|p| p.set_requires_grad(on))
+        self.parameters()
+            .iter()
+            .try_for_each(|p| p.set_requires_grad(on))
     }
 
     /// Clears every parameter's gradient.

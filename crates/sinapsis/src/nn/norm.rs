@@ -48,7 +48,11 @@ impl BatchNorm {
                 op: self.name,
                 msg: format!(
                     "expected a {}-d input with {} channels in dim 1, got {}",
-                    self.ranks.iter().map(|r| r.to_string()).collect::<Vec<_>>().join(" or "),
+                    self.ranks
+                        .iter()
+                        .map(|r| r.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" or "),
                     self.num_features,
                     x.shape()
                 ),
@@ -57,7 +61,8 @@ impl BatchNorm {
         let training = self.training.load(Ordering::Relaxed);
         if training {
             let _g = no_grad();
-            self.num_batches_tracked.update_(|n: &mut [i64]| n[0] += 1)?;
+            self.num_batches_tracked
+                .update_(|n: &mut [i64]| n[0] += 1)?;
         }
         x.batch_norm(
             Some(&self.running_mean),
@@ -187,17 +192,37 @@ impl LayerNorm {
 
 impl Module for LayerNorm {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x.layer_norm(&self.normalized_shape, Some(&self.weight), Some(&self.bias), self.eps)
+        x.layer_norm(
+            &self.normalized_shape,
+            Some(&self.weight),
+            Some(&self.bias),
+            self.eps,
+        )
     }
     fn own_parameters(&self) -> Vec<(String, Tensor)> {
-        vec![("weight".into(), self.weight.clone()), ("bias".into(), self.bias.clone())]
+        vec![
+            ("weight".into(), self.weight.clone()),
+            ("bias".into(), self.bias.clone()),
+        ]
     }
     fn type_name(&self) -> String {
         "LayerNorm".into()
     }
     fn extra_repr(&self) -> String {
-        let dims: Vec<String> = self.normalized_shape.iter().map(|d| d.to_string()).collect();
-        let tuple = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
-        format!("{tuple}, eps={}, elementwise_affine={}", py_float(self.eps), py_bool(true))
+        let dims: Vec<String> = self
+            .normalized_shape
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        let tuple = if dims.len() == 1 {
+            format!("({},)", dims[0])
+        } else {
+            format!("({})", dims.join(", "))
+        };
+        format!(
+            "{tuple}, eps={}, elementwise_affine={}",
+            py_float(self.eps),
+            py_bool(true)
+        )
     }
 }
