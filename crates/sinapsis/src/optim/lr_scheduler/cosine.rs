@@ -35,7 +35,7 @@ use crate::Result;
 /// for _ in 0..5 {
 ///     sched.step(&mut opt)?;
 /// }
-/// assert!((sched.get_last_lr()[0] - 0.05).abs() < 1e-15); // halfway down
+/// assert!((sched.get_last_lr()[0] - 0.05).abs() < 1e-12); // halfway down
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -76,7 +76,8 @@ impl LRScheduler for CosineAnnealingLR {
             } else if (epoch - 1 - t_max).rem_euclid(2 * t_max) == 0 {
                 lr + (base - eta_min) * (1.0 - (PI / tm).cos()) / 2.0
             } else {
-                (1.0 + (PI * epoch as f64 / tm).cos()) / (1.0 + (PI * (epoch - 1) as f64 / tm).cos())
+                (1.0 + (PI * epoch as f64 / tm).cos())
+                    / (1.0 + (PI * (epoch - 1) as f64 / tm).cos())
                     * (lr - eta_min)
                     + eta_min
             })
@@ -87,11 +88,7 @@ impl LRScheduler for CosineAnnealingLR {
         self.progress.state()
     }
 
-    fn load_state(
-        &mut self,
-        state: &SchedulerState,
-        optimizer: &mut dyn Optimizer,
-    ) -> Result<()> {
+    fn load_state(&mut self, state: &SchedulerState, optimizer: &mut dyn Optimizer) -> Result<()> {
         self.progress.load(state, optimizer)
     }
 }
@@ -175,7 +172,10 @@ impl LRScheduler for CosineAnnealingWarmRestarts {
         let (t_cur, t_i) = if self.progress.last_epoch < 0 {
             (0, self.t_0)
         } else if self.t_cur + 1 >= self.t_i {
-            (self.t_cur + 1 - self.t_i, self.t_i.saturating_mul(self.t_mult))
+            (
+                self.t_cur + 1 - self.t_i,
+                self.t_i.saturating_mul(self.t_mult),
+            )
         } else {
             (self.t_cur + 1, self.t_i)
         };
@@ -196,11 +196,7 @@ impl LRScheduler for CosineAnnealingWarmRestarts {
         state
     }
 
-    fn load_state(
-        &mut self,
-        state: &SchedulerState,
-        optimizer: &mut dyn Optimizer,
-    ) -> Result<()> {
+    fn load_state(&mut self, state: &SchedulerState, optimizer: &mut dyn Optimizer) -> Result<()> {
         let name = self.progress.name;
         state.check(name, optimizer.learning_rates().len())?;
         let (t_cur, t_i) = (state.count(name, "T_cur")?, state.count(name, "T_i")?);

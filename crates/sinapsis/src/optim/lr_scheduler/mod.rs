@@ -98,8 +98,7 @@ pub trait LRScheduler {
     /// Restores a state saved by [`LRScheduler::state`] on a scheduler built with the same
     /// settings (`load_state_dict()`), and sets the optimizer's learning rates to the saved
     /// last learning rates so the next step continues the saved run exactly.
-    fn load_state(&mut self, state: &SchedulerState, optimizer: &mut dyn Optimizer)
-        -> Result<()>;
+    fn load_state(&mut self, state: &SchedulerState, optimizer: &mut dyn Optimizer) -> Result<()>;
 }
 
 /// What every epoch-driven scheduler keeps: PyTorch's `last_epoch`, `base_lrs` and

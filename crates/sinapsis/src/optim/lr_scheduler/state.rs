@@ -11,6 +11,9 @@ use crate::Result;
 /// a checkpoint). The settings (step size, gamma, ...) are not part of it: build the same
 /// scheduler again, then load the state.
 ///
+/// NOTE: for a bit-exact resume through JSON text, parse it with serde_json's
+/// `float_roundtrip` feature: its default decimal parser may be off by one bit.
+///
 /// ```
 /// use sinapsis::optim::lr_scheduler::SchedulerState;
 /// let state = SchedulerState {

@@ -72,11 +72,7 @@ impl LRScheduler for StepLR {
         self.progress.state()
     }
 
-    fn load_state(
-        &mut self,
-        state: &SchedulerState,
-        optimizer: &mut dyn Optimizer,
-    ) -> Result<()> {
+    fn load_state(&mut self, state: &SchedulerState, optimizer: &mut dyn Optimizer) -> Result<()> {
         self.progress.load(state, optimizer)
     }
 }
@@ -143,19 +139,16 @@ impl LRScheduler for MultiStepLR {
             .unwrap_or(0);
         // NOTE: Python's `gamma ** k` is C `pow`, hence `powf` rather than `powi`.
         let factor = self.gamma.powf(hits as f64);
-        self.progress
-            .advance(optimizer, |_, lr, _, _| Ok(if hits == 0 { lr } else { lr * factor }))
+        self.progress.advance(optimizer, |_, lr, _, _| {
+            Ok(if hits == 0 { lr } else { lr * factor })
+        })
     }
 
     fn state(&self) -> SchedulerState {
         self.progress.state()
     }
 
-    fn load_state(
-        &mut self,
-        state: &SchedulerState,
-        optimizer: &mut dyn Optimizer,
-    ) -> Result<()> {
+    fn load_state(&mut self, state: &SchedulerState, optimizer: &mut dyn Optimizer) -> Result<()> {
         self.progress.load(state, optimizer)
     }
 }
@@ -208,19 +201,16 @@ impl LRScheduler for ExponentialLR {
 
     fn step(&mut self, optimizer: &mut dyn Optimizer) -> Result<()> {
         let gamma = self.gamma;
-        self.progress
-            .advance(optimizer, |_, lr, _, epoch| Ok(if epoch == 0 { lr } else { lr * gamma }))
+        self.progress.advance(optimizer, |_, lr, _, epoch| {
+            Ok(if epoch == 0 { lr } else { lr * gamma })
+        })
     }
 
     fn state(&self) -> SchedulerState {
         self.progress.state()
     }
 
-    fn load_state(
-        &mut self,
-        state: &SchedulerState,
-        optimizer: &mut dyn Optimizer,
-    ) -> Result<()> {
+    fn load_state(&mut self, state: &SchedulerState, optimizer: &mut dyn Optimizer) -> Result<()> {
         self.progress.load(state, optimizer)
     }
 }
