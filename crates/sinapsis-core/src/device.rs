@@ -10,22 +10,42 @@ compile_error!(
      implement yet; build without `--features cuda`"
 );
 
-/// A CUDA device handle. Uninhabited until the CUDA backend lands, so a `Device::Cuda` value
-/// cannot exist and no code path needs a run-time "not supported" branch.
+/// A CUDA device handle. Uninhabited until the CUDA backend lands, so a `Device::Cuda`
+/// value cannot exist and no code path needs a run-time "not supported" branch.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 pub enum CudaDevice {}
 
-/// A compute device.
+/// A compute device (`torch.device`). Only [`Device::Cpu`] is usable in this build; it is
+/// the default.
+///
+/// Prints as `cpu`, as PyTorch does.
+///
+/// ```
+/// use sinapsis_core::Device;
+/// assert_eq!(Device::default(), Device::Cpu);
+/// assert_eq!(Device::Cpu.to_string(), "cpu");
+/// assert!(Device::Cpu.is_cpu());
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, Default)]
 pub enum Device {
+    /// The host CPU.
     #[default]
     Cpu,
+    /// A CUDA GPU; cannot be constructed in this build (see [`CudaDevice`]).
     Cuda(CudaDevice),
 }
 
 impl Device {
-    /// The CUDA device `ordinal`. This build has no CUDA backend, so this returns an error
-    /// that says so.
+    /// The CUDA device `ordinal` (`torch.device("cuda:N")`).
+    ///
+    /// # Errors
+    /// Always, in this build: there is no CUDA backend yet, and the error says so.
+    ///
+    /// ```
+    /// use sinapsis_core::Device;
+    /// let e = Device::cuda(0).unwrap_err();
+    /// assert!(e.to_string().contains("no CUDA backend"));
+    /// ```
     pub fn cuda(ordinal: usize) -> Result<Device> {
         Err(Error::Device {
             op: "Device::cuda",
@@ -37,12 +57,29 @@ impl Device {
     }
 
     /// `cuda:0` when a CUDA device is usable, the CPU otherwise (`"cuda" if
-    /// torch.cuda.is_available() else "cpu"`).
+    /// torch.cuda.is_available() else "cpu"`); always the CPU in this build.
+    ///
+    /// ```
+    /// use sinapsis_core::Device;
+    /// assert_eq!(Device::cuda_if_available(), Device::Cpu);
+    /// ```
     pub fn cuda_if_available() -> Device {
         Device::cuda(0).unwrap_or(Device::Cpu)
     }
 
-    /// Parse `"cpu"`, `"cuda"` or `"cuda:N"`, as in a config file.
+    /// Parses `"cpu"`, `"cuda"` or `"cuda:N"`, as written in a config file; surrounding
+    /// whitespace is ignored.
+    ///
+    /// # Errors
+    /// If the string names no device, or names a CUDA device (unavailable in this build).
+    ///
+    /// ```
+    /// use sinapsis_core::Device;
+    /// assert_eq!(Device::parse(" cpu ")?, Device::Cpu);
+    /// assert!(Device::parse("cuda:0").is_err()); // no CUDA backend in this build
+    /// assert!(Device::parse("tpu").is_err());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn parse(s: &str) -> Result<Device> {
         match s.trim() {
             "cpu" => Ok(Device::Cpu),
@@ -59,6 +96,12 @@ impl Device {
         }
     }
 
+    /// Whether this is the CPU.
+    ///
+    /// ```
+    /// use sinapsis_core::Device;
+    /// assert!(Device::Cpu.is_cpu());
+    /// ```
     pub fn is_cpu(self) -> bool {
         matches!(self, Device::Cpu)
     }

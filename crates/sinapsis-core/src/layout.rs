@@ -4,6 +4,22 @@
 use crate::shape::{DimVec, Shape};
 use crate::{Error, Result};
 
+/// How a tensor's elements sit in its storage: shape, strides (in elements) and the offset
+/// of the first element. Element `[i, j, ..]` lives at `offset + i * strides[0] + j *
+/// strides[1] + ..`.
+///
+/// Views change only the layout: a transpose swaps strides, a narrow moves the offset, an
+/// expand sets a stride to 0. Read a tensor's layout with
+/// [`Tensor::layout`](crate::Tensor::layout).
+///
+/// ```
+/// use sinapsis_core::{Tensor, DType, Layout, Shape};
+/// let x = Tensor::zeros((2, 3), DType::F32)?;
+/// let l = x.t()?.layout().clone();
+/// assert_eq!((l.dims(), l.strides(), l.offset()), (&[3usize, 2][..], &[1usize, 3][..], 0));
+/// assert!(!l.is_contiguous());
+/// # Ok::<(), sinapsis_core::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layout {
     shape: Shape,
@@ -13,6 +29,15 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The row-major layout of `shape`, starting at offset 0.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType, Layout, Shape};
+    /// let l = Layout::contiguous(Shape::from((2, 3)));
+    /// assert_eq!(l.strides(), &[3, 1]);
+    /// assert!(l.is_contiguous());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn contiguous(shape: Shape) -> Layout {
         let strides = shape.contiguous_strides();
         Layout {
@@ -31,27 +56,74 @@ impl Layout {
         }
     }
 
+    /// The shape.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType, Layout, Shape};
+    /// let x = Tensor::zeros((2, 3), DType::F32)?;
+    /// assert_eq!(x.layout().shape(), &Shape::from((2, 3)));
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn shape(&self) -> &Shape {
         &self.shape
     }
 
+    /// The sizes of the dims.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType, Layout, Shape};
+    /// assert_eq!(Layout::contiguous(Shape::from((2, 3))).dims(), &[2, 3]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn dims(&self) -> &[usize] {
         self.shape.dims()
     }
 
+    /// The step, in elements, between neighbours along each dim; 0 for a broadcast dim.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType, Layout, Shape};
+    /// let x = Tensor::zeros(3, DType::F32)?.expand((2, 3))?;
+    /// assert_eq!(x.layout().strides(), &[0, 1]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn strides(&self) -> &[usize] {
         &self.strides
     }
 
+    /// The storage index of the first element.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType, Layout, Shape};
+    /// let x = Tensor::zeros((4, 3), DType::F32)?;
+    /// assert_eq!(x.narrow(0, 2, 1)?.layout().offset(), 6);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn offset(&self) -> usize {
         self.offset
     }
 
+    /// The number of elements the layout addresses.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType, Layout, Shape};
+    /// assert_eq!(Layout::contiguous(Shape::from((2, 3))).numel(), 6);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn numel(&self) -> usize {
         self.shape.numel()
     }
 
-    /// Row-major with no gaps (size-1 dims may have any stride).
+    /// Whether the elements are row-major with no gaps (size-1 dims may have any stride); the
+    /// offset may be nonzero.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType, Layout, Shape};
+    /// let x = Tensor::zeros((4, 3), DType::F32)?;
+    /// assert!(x.narrow(0, 1, 2)?.layout().is_contiguous()); // a block of rows
+    /// assert!(!x.narrow(1, 0, 2)?.layout().is_contiguous()); // gaps between rows
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn is_contiguous(&self) -> bool {
         let mut acc = 1;
         for (&d, &s) in self.shape.dims().iter().zip(self.strides.iter()).rev() {
@@ -63,13 +135,32 @@ impl Layout {
         true
     }
 
-    /// The contiguous range of storage this layout covers, when it is contiguous.
+    /// The range of storage indices holding the elements, in order, when the layout is
+    /// contiguous; `None` otherwise.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType, Layout, Shape};
+    /// let x = Tensor::zeros((4, 3), DType::F32)?;
+    /// assert_eq!(x.narrow(0, 1, 2)?.layout().contiguous_range(), Some(3..9));
+    /// assert_eq!(x.t()?.layout().contiguous_range(), None);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn contiguous_range(&self) -> Option<std::ops::Range<usize>> {
         self.is_contiguous()
             .then(|| self.offset..self.offset + self.numel())
     }
 
-    /// One past the largest storage index this layout touches (0 when empty).
+    /// One past the largest storage index the layout touches (0 when it has no elements): the
+    /// storage length a view needs.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType, Layout, Shape};
+    /// let x = Tensor::zeros((4, 3), DType::F32)?;
+    /// assert_eq!(x.layout().storage_extent(), 12);
+    /// assert_eq!(x.narrow(0, 0, 2)?.layout().storage_extent(), 6);
+    /// assert_eq!(x.narrow(1, 0, 2)?.layout().storage_extent(), 11);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn storage_extent(&self) -> usize {
         if self.numel() == 0 {
             return 0;

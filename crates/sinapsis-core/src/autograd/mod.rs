@@ -1,6 +1,6 @@
 //! Reverse-mode automatic differentiation, define-by-run.
 //!
-//! Each op output records an [`Op`] naming its inputs. `Tensor::backward` orders the graph
+//! Each op output records an `Op` naming its inputs. `Tensor::backward` orders the graph
 //! with an iterative depth-first walk (deep graphs cannot overflow the stack), visits nodes
 //! from the output back, applies each op's rule (all rules live in `backward.rs`, one
 //! exhaustive `match`), accumulates gradients on fan-out, frees each intermediate gradient as
@@ -23,13 +23,49 @@ thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
 }
 
-/// Disables graph recording until dropped (PyTorch's `with torch.no_grad():`). Nests.
+/// Disables graph recording on this thread until dropped (PyTorch's `with torch.no_grad():`);
+/// created by [`no_grad`]. Guards nest: dropping one restores the state it found.
+///
+/// ```
+/// use sinapsis_core::{Tensor, DType};
+/// use sinapsis_core::{is_grad_enabled, no_grad};
+/// let w = Tensor::ones(2, DType::F32)?.requires_grad_(true)?;
+/// {
+///     let _outer = no_grad();
+///     {
+///         let _inner = no_grad();
+///     }
+///     assert!(!is_grad_enabled()); // still off: the outer guard is alive
+///     assert!(!w.mul_scalar(2.0)?.requires_grad());
+/// }
+/// assert!(is_grad_enabled());
+/// # Ok::<(), sinapsis_core::Error>(())
+/// ```
 #[must_use = "gradient recording resumes as soon as the guard is dropped"]
 pub struct NoGradGuard {
     prev: bool,
 }
 
-/// Turn graph recording off for the current thread until the guard is dropped.
+/// Turns graph recording off for the current thread until the returned guard is dropped
+/// (`torch.no_grad()`): for inference, evaluation and optimizer updates.
+///
+/// Results computed meanwhile are leaves that need no gradient, so no graph is kept alive.
+/// NOTE: the flag is per thread, like PyTorch's; worker threads start with recording on.
+/// Bind the guard to a name (`let _guard = no_grad();`): `let _ = no_grad();` drops it at
+/// once.
+///
+/// ```
+/// use sinapsis_core::{Tensor, DType};
+/// use sinapsis_core::no_grad;
+/// let w = Tensor::ones(2, DType::F32)?.requires_grad_(true)?;
+/// let y = {
+///     let _guard = no_grad();
+///     w.exp()?
+/// };
+/// assert!(!y.requires_grad() && y.is_leaf());
+/// assert!(w.exp()?.requires_grad()); // recording is back on
+/// # Ok::<(), sinapsis_core::Error>(())
+/// ```
 pub fn no_grad() -> NoGradGuard {
     NoGradGuard {
         prev: GRAD_ENABLED.with(|g| g.replace(false)),
@@ -42,7 +78,18 @@ impl Drop for NoGradGuard {
     }
 }
 
-/// Whether ops on this thread currently record the graph.
+/// Whether ops on this thread currently record the graph (`torch.is_grad_enabled()`).
+///
+/// ```
+/// use sinapsis_core::{Tensor, DType};
+/// use sinapsis_core::{is_grad_enabled, no_grad};
+/// assert!(is_grad_enabled());
+/// let guard = no_grad();
+/// assert!(!is_grad_enabled());
+/// drop(guard);
+/// assert!(is_grad_enabled());
+/// # Ok::<(), sinapsis_core::Error>(())
+/// ```
 pub fn is_grad_enabled() -> bool {
     GRAD_ENABLED.with(|g| g.get())
 }
@@ -331,8 +378,32 @@ impl std::fmt::Debug for Op {
 }
 
 impl Tensor {
-    /// Computes the gradient of this scalar with respect to every leaf that requires one,
-    /// adding it into each leaf's `.grad()` (call `zero_grad` between steps, as in PyTorch).
+    /// Computes the gradient of this one-element tensor (a loss) with respect to every leaf
+    /// that requires one, and adds it into each leaf's [`Tensor::grad`] (`loss.backward()`).
+    ///
+    /// Gradients accumulate across calls, as in PyTorch: clear them with [`Tensor::zero_grad`]
+    /// between steps. NOTE: the graph is kept as long as the output is alive, so calling
+    /// `backward` twice is allowed (like `retain_graph=True`) and adds the gradient twice.
+    /// The walk is iterative, so very deep graphs cannot overflow the stack.
+    ///
+    /// # Shapes
+    /// `self` must have exactly one element (any rank); use [`Tensor::backward_with_grad`] for
+    /// other outputs.
+    ///
+    /// # Errors
+    /// If `self` has more than one element, or nothing it depends on requires a gradient (or it
+    /// was computed under [`no_grad`](crate::no_grad)).
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let x = Tensor::new(&[1.0f64, 2.0, 3.0])?.requires_grad_(true)?;
+    /// let loss = x.square()?.sum_all()?; // sum(x^2)
+    /// loss.backward()?;
+    /// assert_eq!(x.grad().unwrap().to_vec::<f64>()?, vec![2.0, 4.0, 6.0]);
+    /// assert!(x.square()?.backward().is_err()); // 3 elements: not a scalar
+    /// assert!(Tensor::scalar(1.0f64).backward().is_err()); // nothing requires grad
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn backward(&self) -> Result<()> {
         if self.numel() != 1 {
             return Err(Error::Autograd(format!(
@@ -345,7 +416,27 @@ impl Tensor {
         run_backward(self, seed)
     }
 
-    /// Backward from a non-scalar output with an explicit upstream gradient of its shape.
+    /// Backward from an output of any shape, given the upstream gradient `grad` of that shape
+    /// (`y.backward(gradient=grad)`); equivalent to `(y * grad).sum().backward()`.
+    ///
+    /// `grad` is detached first, so it is treated as a constant.
+    ///
+    /// # Shapes
+    /// `grad` has exactly `self`'s shape and dtype.
+    ///
+    /// # Errors
+    /// If the shape or dtype of `grad` differs, or nothing `self` depends on requires a
+    /// gradient.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let x = Tensor::new(&[1.0f64, 2.0])?.requires_grad_(true)?;
+    /// let y = x.mul_scalar(3.0)?;
+    /// y.backward_with_grad(&Tensor::new(&[1.0f64, 0.5])?)?;
+    /// assert_eq!(x.grad().unwrap().to_vec::<f64>()?, vec![3.0, 1.5]);
+    /// assert!(y.backward_with_grad(&Tensor::ones(3, DType::F64)?).is_err());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn backward_with_grad(&self, grad: &Tensor) -> Result<()> {
         if grad.dims() != self.dims() || grad.dtype() != self.dtype() {
             return Err(Error::Autograd(format!(

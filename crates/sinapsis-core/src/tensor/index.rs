@@ -63,17 +63,29 @@ fn check_gather_shapes(op: &'static str, x: &Shape, index: &Shape, dim: usize) -
 }
 
 impl Tensor {
-    /// Picks values along `dim` by `index`: `out[i][j] = x[i][index[i][j]]` for `dim = 1`
-    /// (`torch.gather`).
+    /// Picks values along `dim` by `index` (`torch.gather`): for `dim = 1`,
+    /// `out[i][j] = x[i][index[i][j]]`.
+    ///
+    /// The typical use is picking each row's target-class score. Gradient: scatter-added back
+    /// to the picked positions (an index that repeats accumulates).
     ///
     /// # Shapes
-    /// `index` has the input's rank; the output has `index`'s shape.
+    /// `index` has the input's rank and, in every dim other than `dim`, a size no larger than
+    /// the input's; the output has `index`'s shape and the input's dtype.
+    ///
+    /// # Errors
+    /// If `index` is not i64, holds a value outside `0..size(dim)`, does not fit the shape
+    /// rule above, or `dim` is out of range.
     ///
     /// ```
-    /// # use sinapsis_core::Tensor;
-    /// let x = Tensor::new(&[[1.0f32, 2.0], [3.0, 4.0]])?;
-    /// let i = Tensor::new(&[[1i64], [0]])?;
-    /// assert_eq!(x.gather(1, &i)?.to_vec::<f32>()?, vec![2.0, 3.0]);
+    /// use sinapsis_core::{Tensor, DType};
+    /// let x = Tensor::new(&[[1.0f32, 2.0], [3.0, 4.0]])?.requires_grad_(true)?;
+    /// let i = Tensor::new(&[[1i64, 1], [0, 1]])?;
+    /// let y = x.gather(1, &i)?;
+    /// assert_eq!(y.to_vec::<f32>()?, vec![2.0, 2.0, 3.0, 4.0]);
+    /// y.sum_all()?.backward()?;
+    /// assert_eq!(x.grad().unwrap().to_vec::<f32>()?, vec![0.0, 2.0, 1.0, 1.0]);
+    /// assert!(x.gather(1, &Tensor::new(&[[2i64], [0]])?).is_err()); // out of bounds
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn gather<D: Dim>(&self, dim: D, index: &Tensor) -> Result<Tensor> {
@@ -126,8 +138,29 @@ impl Tensor {
         Ok(Tensor::from_storage(storage, shape.clone()))
     }
 
-    /// Entries of `dim` listed in the 1-d `index`, in that order (`torch.index_select`);
-    /// an index may repeat.
+    /// The entries of `dim` listed in `index`, in that order (`torch.index_select`); an index
+    /// may repeat. Copies.
+    ///
+    /// Gradient: index-added back (repeated indices accumulate), e.g. for an embedding lookup.
+    ///
+    /// # Shapes
+    /// `index` is 1-d (or 0-d) with `k` entries; the output is the input with the size of
+    /// `dim` replaced by `k`: `(n, d)` along 0 with `k` indices -> `(k, d)`.
+    ///
+    /// # Errors
+    /// If `index` is not i64 or has more than one dim, holds a value outside `0..size(dim)`,
+    /// or `dim` is out of range.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let table = Tensor::new(&[[0.0f32, 0.5], [1.0, 1.5], [2.0, 2.5]])?;
+    /// let rows = table.index_select(0, &Tensor::new(&[2i64, 0, 2])?)?;
+    /// assert_eq!(rows.dims(), &[3, 2]);
+    /// assert_eq!(rows.to_vec::<f32>()?, vec![2.0, 2.5, 0.0, 0.5, 2.0, 2.5]);
+    /// let cols = table.index_select(1, &Tensor::new(&[1i64])?)?;
+    /// assert_eq!(cols.to_vec::<f32>()?, vec![0.5, 1.5, 2.5]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn index_select<D: Dim>(&self, dim: D, index: &Tensor) -> Result<Tensor> {
         let d = dim.resolve("index_select", self.shape())?;
         if index.rank() > 1 {
@@ -219,8 +252,27 @@ impl Tensor {
         Ok(Tensor::from_storage(storage, shape.clone()))
     }
 
-    /// One-hot encoding of i64 class labels: a new last dim of size `num_classes`, as i64
-    /// (`torch.nn.functional.one_hot`).
+    /// One-hot encoding of i64 class labels (`torch.nn.functional.one_hot`), as i64.
+    ///
+    /// `num_classes` must be given (PyTorch's `-1`, "infer from the largest label", is not
+    /// supported); cast the result with [`Tensor::to_dtype`] for float targets. Not
+    /// differentiable.
+    ///
+    /// # Shapes
+    /// Any shape `s` -> `(*s, num_classes)`.
+    ///
+    /// # Errors
+    /// If the tensor is not i64 or a label is outside `0..num_classes`.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let labels = Tensor::new(&[2i64, 0])?;
+    /// let h = labels.one_hot(3)?;
+    /// assert_eq!(h.dims(), &[2, 3]);
+    /// assert_eq!(h.to_vec::<i64>()?, vec![0, 0, 1, 1, 0, 0]);
+    /// assert!(labels.one_hot(2).is_err()); // label 2 does not fit 2 classes
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn one_hot(&self, num_classes: usize) -> Result<Tensor> {
         let idx = checked_indices("one_hot", self, num_classes)?;
         let mut out = vec![0i64; idx.len() * num_classes];

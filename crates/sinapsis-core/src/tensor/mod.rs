@@ -30,7 +30,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 /// An n-dimensional array of f32, f64, i64 or bool on a device, with optional gradient
-/// tracking. Cloning is cheap (it clones a handle, not the data).
+/// tracking (PyTorch's `torch.Tensor`).
+///
+/// Cloning is cheap: it clones a handle, not the data (PyTorch's `clone` is
+/// [`Tensor::copy`]). Tensors are immutable apart from the explicit in-place updates
+/// [`Tensor::update_`] and [`Tensor::copy_`]; views ([`Tensor::reshape`],
+/// [`Tensor::transpose`], [`Tensor::narrow`], [`Tensor::expand`], ...) share storage with
+/// their source. Every op returns a `Result`, since shapes, dtypes and dims can be wrong.
+///
+/// ```
+/// use sinapsis_core::{Tensor, DType};
+/// let x = Tensor::new(&[[1.0f32, 2.0], [3.0, 4.0]])?;
+/// let w = Tensor::ones((2, 2), DType::F32)?.requires_grad_(true)?;
+/// let y = (&x * &w)?.sum_all()?; // operators return Result too
+/// y.backward()?;
+/// assert_eq!(y.item::<f32>()?, 10.0);
+/// assert_eq!(w.grad().unwrap().to_vec::<f32>()?, vec![1.0, 2.0, 3.0, 4.0]);
+/// # Ok::<(), sinapsis_core::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Tensor(pub(crate) Arc<Inner>);
 
@@ -102,45 +119,132 @@ impl Tensor {
 
     // ---- accessors ----------------------------------------------------------------------
 
+    /// The shape (`Tensor.shape`).
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let x = Tensor::zeros((2, 3), DType::F32)?;
+    /// assert_eq!(x.shape().dims(), &[2, 3]);
+    /// assert_eq!(x.shape().to_string(), "(2x3)");
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn shape(&self) -> &Shape {
         self.0.layout.shape()
     }
 
-    /// Sizes of the dimensions (`x.dims()[0]` is the batch size of a batch).
+    /// The sizes of the dimensions as a slice (`x.dims()[0]` is the batch size of a batch).
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let x = Tensor::zeros((4, 3), DType::F32)?;
+    /// assert_eq!(x.dims(), &[4, 3]);
+    /// assert_eq!(Tensor::scalar(1.0f32).dims(), &[] as &[usize]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn dims(&self) -> &[usize] {
         self.0.layout.dims()
     }
 
-    /// Size of one dimension (negative counts from the end).
+    /// The size of one dimension (`Tensor.size(dim)`); negative counts from the end.
+    ///
+    /// # Errors
+    /// If `dim` is out of range.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let x = Tensor::zeros((4, 3), DType::F32)?;
+    /// assert_eq!(x.size(0)?, 4);
+    /// assert_eq!(x.size(-1)?, 3);
+    /// assert!(x.size(2).is_err());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn size<D: crate::Dim>(&self, dim: D) -> Result<usize> {
         Ok(self.dims()[dim.resolve("size", self.shape())?])
     }
 
+    /// The number of dimensions (`Tensor.dim()` / `ndim`); 0 for a scalar.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// assert_eq!(Tensor::zeros((4, 3), DType::F32)?.rank(), 2);
+    /// assert_eq!(Tensor::scalar(1i64).rank(), 0);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn rank(&self) -> usize {
         self.shape().rank()
     }
 
+    /// The number of elements (`Tensor.numel()`): the product of the dims, 1 for a scalar.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// assert_eq!(Tensor::zeros((4, 3), DType::F32)?.numel(), 12);
+    /// assert_eq!(Tensor::zeros((4, 0), DType::F32)?.numel(), 0);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn numel(&self) -> usize {
         self.shape().numel()
     }
 
+    /// The element type (`Tensor.dtype`).
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// assert_eq!(Tensor::new(&[1i64])?.dtype(), DType::I64);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn dtype(&self) -> DType {
         self.0.dtype
     }
 
+    /// The device holding the data (`Tensor.device`); always the CPU in this build.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// use sinapsis_core::Device;
+    /// assert_eq!(Tensor::zeros(2, DType::F32)?.device(), Device::Cpu);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn device(&self) -> Device {
         self.0.device
     }
 
+    /// The strided layout over the storage: shape, strides and offset.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let x = Tensor::zeros((2, 3), DType::F32)?;
+    /// let row = x.narrow(0, 1, 1)?;
+    /// assert_eq!(row.layout().offset(), 3);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn layout(&self) -> &Layout {
         &self.0.layout
     }
 
-    /// Strides in elements (0 for broadcast dims).
+    /// The strides, in elements (`Tensor.stride()`); 0 for broadcast (expanded) dims.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let x = Tensor::zeros((2, 3), DType::F32)?;
+    /// assert_eq!(x.stride(), &[3, 1]);
+    /// assert_eq!(x.t()?.stride(), &[1, 3]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn stride(&self) -> &[usize] {
         self.0.layout.strides()
     }
 
+    /// Whether the elements are laid out row-major without gaps (`Tensor.is_contiguous()`);
+    /// size-1 dims may have any stride.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let x = Tensor::zeros((2, 3), DType::F32)?;
+    /// assert!(x.is_contiguous());
+    /// assert!(!x.t()?.is_contiguous());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn is_contiguous(&self) -> bool {
         self.0.layout.is_contiguous()
     }
@@ -153,26 +257,72 @@ impl Tensor {
         Arc::as_ptr(&self.0) as NodeId
     }
 
-    /// Whether two tensors share the same storage buffer (views of one another).
+    /// Whether two tensors share one storage buffer, i.e. one is a view of the other (or both
+    /// are views of a third).
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let x = Tensor::zeros((2, 3), DType::F32)?;
+    /// assert!(x.reshape(6)?.shares_storage(&x));
+    /// assert!(!x.copy()?.shares_storage(&x));
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn shares_storage(&self, other: &Tensor) -> bool {
         Arc::ptr_eq(&self.0.storage, &other.0.storage)
     }
 
     // ---- autograd flags -----------------------------------------------------------------
 
-    /// Whether gradients flow to this tensor.
+    /// Whether gradients flow to this tensor (`Tensor.requires_grad`): true for leaves marked
+    /// with [`Tensor::requires_grad_`] and for every result recorded from them.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let w = Tensor::ones(2, DType::F32)?.requires_grad_(true)?;
+    /// let y = w.mul_scalar(2.0)?;
+    /// assert!(w.requires_grad() && y.requires_grad());
+    /// {
+    ///     let _guard = sinapsis_core::no_grad();
+    ///     assert!(!w.mul_scalar(2.0)?.requires_grad()); // nothing recorded under no_grad
+    /// }
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn requires_grad(&self) -> bool {
         self.0.op.is_some() || self.0.requires_grad.load(Ordering::Relaxed)
     }
 
-    /// Leaves only: turn gradient tracking on or off (PyTorch's `requires_grad_`). Returns
-    /// the same tensor, so `Tensor::randn(..).requires_grad_(true)` reads naturally.
+    /// Turns gradient tracking on or off for a leaf (`Tensor.requires_grad_`) and returns the
+    /// same tensor, so `Tensor::randn(..)?.requires_grad_(true)?` reads naturally.
+    ///
+    /// # Errors
+    /// If the tensor is not a leaf (use [`Tensor::detach`] first), or tracking is turned on for
+    /// an i64 or bool tensor.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let w = Tensor::zeros(3, DType::F32)?.requires_grad_(true)?;
+    /// assert!(w.requires_grad() && w.is_leaf());
+    /// assert!(w.mul_scalar(2.0)?.requires_grad_(false).is_err()); // not a leaf
+    /// assert!(Tensor::zeros(3, DType::I64)?.requires_grad_(true).is_err());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn requires_grad_(self, on: bool) -> Result<Tensor> {
         self.set_requires_grad(on)?;
         Ok(self)
     }
 
-    /// Leaves only: turn gradient tracking on or off in place (freezing a parameter).
+    /// Turns gradient tracking on or off for a leaf, in place, e.g. to freeze a parameter.
+    ///
+    /// # Errors
+    /// As [`Tensor::requires_grad_`].
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let w = Tensor::zeros(3, DType::F32)?.requires_grad_(true)?;
+    /// w.set_requires_grad(false)?; // frozen
+    /// assert!(!w.requires_grad());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn set_requires_grad(&self, on: bool) -> Result<()> {
         if self.0.op.is_some() {
             return Err(Error::Autograd(
@@ -191,12 +341,35 @@ impl Tensor {
         Ok(())
     }
 
-    /// True for tensors not produced by a recorded op.
+    /// Whether this tensor was not produced by a recorded op (`Tensor.is_leaf`): user-created
+    /// tensors, parameters, detached tensors and anything computed under `no_grad`.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let w = Tensor::zeros(2, DType::F32)?.requires_grad_(true)?;
+    /// assert!(w.is_leaf());
+    /// assert!(!w.exp()?.is_leaf());
+    /// assert!(w.exp()?.detach().is_leaf());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn is_leaf(&self) -> bool {
         self.0.op.is_none()
     }
 
-    /// The accumulated gradient of a leaf, after `backward`.
+    /// The gradient accumulated by [`Tensor::backward`] (`Tensor.grad`), if any.
+    ///
+    /// Only leaves that require a gradient receive one; intermediate results' gradients are
+    /// freed during the backward pass (there is no `retain_grad`). The gradient has the
+    /// tensor's shape and dtype and is contiguous.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let w = Tensor::new(&[1.0f32, 2.0])?.requires_grad_(true)?;
+    /// assert!(w.grad().is_none());
+    /// w.square()?.sum_all()?.backward()?;
+    /// assert_eq!(w.grad().unwrap().to_vec::<f32>()?, vec![2.0, 4.0]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn grad(&self) -> Option<Tensor> {
         self.0
             .grad
@@ -205,12 +378,35 @@ impl Tensor {
             .clone()
     }
 
-    /// Replace (or clear, with `None`) the stored gradient.
+    /// Replaces the stored gradient, or clears it with `None` (assigning `Tensor.grad`).
+    ///
+    /// No check is made that the gradient's shape or dtype match: optimizers and clipping
+    /// utilities that call this are trusted to keep them.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let w = Tensor::zeros(2, DType::F32)?.requires_grad_(true)?;
+    /// w.set_grad(Some(Tensor::ones(2, DType::F32)?));
+    /// assert_eq!(w.grad().unwrap().to_vec::<f32>()?, vec![1.0, 1.0]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn set_grad(&self, grad: Option<Tensor>) {
         *self.0.grad.lock().unwrap_or_else(|e| e.into_inner()) = grad;
     }
 
-    /// Clear the stored gradient (`zero_grad(set_to_none=True)`, PyTorch's default).
+    /// Clears the stored gradient, like `zero_grad(set_to_none=True)` (PyTorch's default);
+    /// call it between steps, since backward adds into the existing gradient.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let w = Tensor::ones(2, DType::F32)?.requires_grad_(true)?;
+    /// w.sum_all()?.backward()?;
+    /// w.sum_all()?.backward()?;
+    /// assert_eq!(w.grad().unwrap().to_vec::<f32>()?, vec![2.0, 2.0]); // accumulated
+    /// w.zero_grad();
+    /// assert!(w.grad().is_none());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn zero_grad(&self) {
         self.set_grad(None);
     }
@@ -224,7 +420,18 @@ impl Tensor {
         Ok(())
     }
 
-    /// A tensor sharing this one's data, cut off from the graph.
+    /// A tensor sharing this one's data but cut off from the graph (`Tensor.detach`): a leaf
+    /// that does not require a gradient. No copy is made.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let w = Tensor::ones(2, DType::F32)?.requires_grad_(true)?;
+    /// let y = w.exp()?;
+    /// let d = y.detach();
+    /// assert!(!d.requires_grad() && d.is_leaf());
+    /// assert!(d.shares_storage(&y));
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn detach(&self) -> Tensor {
         if self.is_leaf() && !self.requires_grad() {
             return self.clone();
@@ -270,9 +477,30 @@ impl Tensor {
         f(&refs)
     }
 
-    /// Mutates the buffer in place: for optimizers and initialisers updating parameters.
-    /// The tensor must be contiguous; `f` receives exactly its elements. This bypasses
-    /// autograd, like PyTorch's in-place updates under `no_grad`.
+    /// Mutates the elements in place through a closure: for optimizers and initialisers
+    /// updating parameters. Bypasses autograd, like PyTorch's in-place updates under `no_grad`.
+    ///
+    /// `f` receives exactly this tensor's elements in row-major order. The change is visible
+    /// through every view sharing the storage, and, as there is no version counter, also to any
+    /// recorded graph that saved the tensor: update only after `backward`.
+    /// NOTE: `f` runs with the storage locked for writing, so it must not read this tensor or
+    /// any view of it (that would deadlock).
+    ///
+    /// # Errors
+    /// If the tensor is not contiguous (e.g. transposed or expanded; a narrowed block of rows
+    /// is fine), or `T` does not match the dtype.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let w = Tensor::new(&[[1.0f32, 2.0], [3.0, 4.0]])?;
+    /// w.update_(|v: &mut [f32]| v.iter_mut().for_each(|x| *x *= 10.0))?;
+    /// assert_eq!(w.to_vec::<f32>()?, vec![10.0, 20.0, 30.0, 40.0]);
+    /// // A view of the second row writes into the same storage.
+    /// w.narrow(0, 1, 1)?.update_(|v: &mut [f32]| v.fill(0.0))?;
+    /// assert_eq!(w.to_vec::<f32>()?, vec![10.0, 20.0, 0.0, 0.0]);
+    /// assert!(w.t()?.update_(|_: &mut [f32]| {}).is_err()); // not contiguous
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn update_<T: StorageElem>(&self, f: impl FnOnce(&mut [T])) -> Result<()> {
         let range = self.0.layout.contiguous_range().ok_or_else(|| {
             Error::invalid(
@@ -286,7 +514,54 @@ impl Tensor {
         Ok(())
     }
 
-    /// Overwrites this tensor's elements with `src`'s (same shape and dtype), in place.
+    /// Runs `f` on this tensor's elements (row-major) without copying them: for optimizers
+    /// reading a gradient while they update a parameter. The tensor must be contiguous and
+    /// of element type `T`.
+    ///
+    /// NOTE: this takes a read lock on the storage; calling it inside [`Tensor::update_`] on
+    /// a tensor that shares the storage being updated would deadlock. Check
+    /// [`Tensor::shares_storage`] first (or copy).
+    ///
+    /// # Errors
+    /// If the tensor is not contiguous, or `T` does not match the dtype.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let g = Tensor::new(&[[1.0f32, 2.0], [3.0, 4.0]])?;
+    /// let total: f32 = g.with_slice(|v: &[f32]| v.iter().sum())?;
+    /// assert_eq!(total, 10.0);
+    /// assert!(g.t()?.with_slice(|_: &[f32]| ()).is_err()); // not contiguous
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
+    pub fn with_slice<T: StorageElem, R>(&self, f: impl FnOnce(&[T]) -> R) -> Result<R> {
+        let range = self.0.layout.contiguous_range().ok_or_else(|| {
+            Error::invalid(
+                "with_slice",
+                "the tensor must be contiguous to be read as a slice",
+            )
+        })?;
+        let g = self.read_guard();
+        let data = g.cpu().as_slice::<T>("with_slice")?;
+        Ok(f(&data[range]))
+    }
+
+    /// Overwrites this tensor's elements with `src`'s, in place (`Tensor.copy_`, without
+    /// autograd); `src` may have any layout.
+    ///
+    /// Unlike PyTorch, `src` is not broadcast and not converted: its shape and dtype must match.
+    ///
+    /// # Errors
+    /// If the shapes or dtypes differ, or `self` is not contiguous.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let dst = Tensor::zeros((2, 2), DType::F32)?;
+    /// let src = Tensor::new(&[[1.0f32, 2.0], [3.0, 4.0]])?;
+    /// dst.copy_(&src.t()?)?;
+    /// assert_eq!(dst.to_vec::<f32>()?, vec![1.0, 3.0, 2.0, 4.0]);
+    /// assert!(dst.copy_(&Tensor::zeros(4, DType::F32)?).is_err());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn copy_(&self, src: &Tensor) -> Result<()> {
         if src.shape() != self.shape() {
             return Err(Error::shape(

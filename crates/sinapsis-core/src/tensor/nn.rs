@@ -91,12 +91,26 @@ impl Tensor {
         Ok(moved.transpose(dim, last)?.contiguous_storage())
     }
 
-    /// `exp(x) / sum(exp(x))` along `dim`, computed stably.
+    /// `exp(x) / sum(exp(x))` along `dim` (`torch.softmax`), computed stably.
+    ///
+    /// NOTE: each row's maximum is subtracted before `exp`, so large inputs cannot overflow; a
+    /// row that is all `-inf` gives NaN, as in PyTorch. Gradient: `y * (g - sum(g * y))` along
+    /// `dim`, with `y` the output.
+    ///
+    /// # Shapes
+    /// Any shape with at least one dim; the output has the input's shape and each slice along
+    /// `dim` sums to 1.
+    ///
+    /// # Errors
+    /// If the tensor is not f32 or f64, or `dim` is out of range (0-d tensors included).
     ///
     /// ```
-    /// # use sinapsis_core::Tensor;
-    /// let p = Tensor::new(&[[0.0f64, 0.0]])?.softmax(-1)?;
-    /// assert_eq!(p.to_vec::<f64>()?, vec![0.5, 0.5]);
+    /// use sinapsis_core::{Tensor, DType};
+    /// let p = Tensor::new(&[[0.0f64, 0.0], [1000.0, 1000.0]])?.softmax(-1)?;
+    /// assert_eq!(p.to_vec::<f64>()?, vec![0.5, 0.5, 0.5, 0.5]);
+    /// let q = Tensor::new(&[[1.0f32, 2.0], [3.0, 4.0]])?.softmax(0)?;
+    /// let s = q.sum(&[0], false)?.to_vec::<f32>()?;
+    /// assert!(s.iter().all(|v| (v - 1.0).abs() < 1e-6));
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn softmax<D: Dim>(&self, dim: D) -> Result<Tensor> {
@@ -113,7 +127,25 @@ impl Tensor {
         ))
     }
 
-    /// `x - logsumexp(x)` along `dim`, fused and stable for large |x|.
+    /// `x - logsumexp(x)` along `dim` (`torch.log_softmax`), fused and stable for large `|x|`.
+    ///
+    /// Prefer it to `softmax(..).log()`, which underflows to `-inf` for very negative scores.
+    /// Gradient: `g - softmax(x) * sum(g)` along `dim`.
+    ///
+    /// # Shapes
+    /// As [`Tensor::softmax`]: same shape as the input.
+    ///
+    /// # Errors
+    /// If the tensor is not f32 or f64, or `dim` is out of range.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let y = Tensor::new(&[[0.0f64, 0.0], [0.0, -1000.0]])?.log_softmax(1)?.to_vec::<f64>()?;
+    /// let ln2 = std::f64::consts::LN_2;
+    /// assert!((y[0] + ln2).abs() < 1e-12 && (y[1] + ln2).abs() < 1e-12);
+    /// assert_eq!(y[3], -1000.0); // softmax(..).log() would give -inf here
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn log_softmax<D: Dim>(&self, dim: D) -> Result<Tensor> {
         let d = dim.resolve("log_softmax", self.shape())?;
         let storage = self.along_dim("log_softmax", d, log_softmax_row, log_softmax_row)?;
@@ -128,10 +160,33 @@ impl Tensor {
         ))
     }
 
-    /// `x W^T + b` with `W` of shape `(out, in)`, as `torch.nn.functional.linear`.
+    /// Affine map `x W^T + b` with `W` of shape `(out, in)`
+    /// (`torch.nn.functional.linear`).
+    ///
+    /// Computed as [`Tensor::matmul`] with the transposed weight (a stride swap, no copy)
+    /// followed by a broadcast [`Tensor::add`] of the bias; gradients flow to `x`, `weight` and
+    /// `bias`.
     ///
     /// # Shapes
-    /// `x: (*, in)`, `weight: (out, in)`, `bias: (out)`; result `(*, out)`.
+    /// `x: (*, in)`, `weight: (out, in)`, `bias: (out)`; result `(*, out)`, where `*` is any
+    /// number of leading batch dims (including none).
+    ///
+    /// # Errors
+    /// If `weight` has more than 2 dims, the `in` sizes differ, the dtypes differ or are not
+    /// float, or the bias does not broadcast to `(*, out)`.
+    ///
+    /// ```
+    /// use sinapsis_core::{Tensor, DType};
+    /// let x = Tensor::new(&[[1.0f32, 2.0, 3.0]])?; // (1, 3)
+    /// let w = Tensor::new(&[[1.0f32, 0.0, 0.0], [0.0, 1.0, 1.0]])?; // (2, 3)
+    /// let b = Tensor::new(&[0.5f32, -0.5])?;
+    /// let y = x.linear(&w, Some(&b))?;
+    /// assert_eq!(y.dims(), &[1, 2]);
+    /// assert_eq!(y.to_vec::<f32>()?, vec![1.5, 4.5]);
+    /// let batch = Tensor::zeros((4, 5, 3), DType::F32)?;
+    /// assert_eq!(batch.linear(&w, None)?.dims(), &[4, 5, 2]);
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
     pub fn linear(&self, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
         let y = self.matmul(&weight.t()?)?;
         match bias {
