@@ -242,3 +242,56 @@ fn numerically_stable_functions() {
     assert!(lsm.iter().all(|v| v.is_finite() || *v == f64::NEG_INFINITY));
     assert!((x.logsumexp([0], false).unwrap().item::<f64>().unwrap() - 1000.0).abs() < 1e-12);
 }
+
+#[test]
+fn pytorch_conventions_for_scalars_bools_and_norms() {
+    // True division: the mean of 49 ones is exactly 1.
+    let ones = Tensor::ones(49, DType::F64).unwrap();
+    assert_eq!(ones.mean_all().unwrap().item::<f64>().unwrap(), 1.0);
+    assert_eq!(
+        Tensor::scalar(0.3f32)
+            .div_scalar(3.0)
+            .unwrap()
+            .item::<f32>()
+            .unwrap(),
+        0.3f32 / 3.0
+    );
+    // i64 meets a fractional scalar in f64; integral scalars keep i64 arithmetic.
+    let i = Tensor::new(&[0i64, 1]).unwrap();
+    assert_eq!(
+        i.lt_scalar(0.5).unwrap().to_vec::<bool>().unwrap(),
+        vec![true, false]
+    );
+    assert_eq!((&i + 2.0).unwrap().to_vec::<i64>().unwrap(), vec![2, 3]);
+    assert_eq!(
+        i.mul_scalar(3.0).unwrap().to_vec::<i64>().unwrap(),
+        vec![0, 3]
+    );
+    assert!(i.add_scalar(0.5).is_err());
+    assert!(i.div_scalar(2.0).is_err());
+    // A bool sum counts the true entries.
+    let m = Tensor::new(&[[true, false], [true, true]]).unwrap();
+    assert_eq!(m.sum_all().unwrap().item::<i64>().unwrap(), 3);
+    assert_eq!(
+        m.sum([0], false).unwrap().to_vec::<i64>().unwrap(),
+        vec![2, 1]
+    );
+    // The norm's gradient is 0 where the norm is 0 (not NaN), for p = 2 and other p.
+    for p in [2.0, 3.0, 1.5] {
+        let z = Tensor::zeros((2, 3), DType::F64)
+            .unwrap()
+            .requires_grad_(true)
+            .unwrap();
+        z.norm(p, [1], false)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        assert_eq!(
+            z.grad().unwrap().to_vec::<f64>().unwrap(),
+            vec![0.0; 6],
+            "p = {p}"
+        );
+    }
+}

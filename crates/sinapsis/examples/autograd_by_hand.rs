@@ -8,7 +8,7 @@ fn main() -> sinapsis::Result<()> {
     let x = Tensor::randn((64, 2), DType::F32)?;
     let y = x
         .square()?
-        .sum(&[1], true)?
+        .sum([1], true)?
         .gt_scalar(1.0)?
         .to_dtype(DType::F32)?;
     let w1 = Tensor::randn((10, 2), DType::F32)?.requires_grad_(true)?;

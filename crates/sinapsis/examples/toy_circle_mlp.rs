@@ -9,7 +9,7 @@ fn main() -> sinapsis::Result<()> {
     let x = Tensor::randn((256, 2), DType::F32)?;
     let y = x
         .square()?
-        .sum(&[1], false)?
+        .sum([1], false)?
         .gt_scalar(1.0)?
         .to_dtype(DType::I64)?;
     let model = Sequential::new()

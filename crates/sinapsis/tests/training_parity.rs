@@ -55,7 +55,10 @@ fn train(
     for _ in 0..epochs {
         for start in (0..n).step_by(batch) {
             let len = batch.min(n - start);
-            let (xb, yb) = (x.narrow(0, start, len).unwrap(), y.narrow(0, start, len).unwrap());
+            let (xb, yb) = (
+                x.narrow(0, start, len).unwrap(),
+                y.narrow(0, start, len).unwrap(),
+            );
             opt.zero_grad();
             let loss = loss_fn(&model.forward(&xb).unwrap(), &yb).unwrap();
             loss.backward().unwrap();
@@ -68,25 +71,52 @@ fn train(
 
 fn check_run(fx: &Fixtures, case: &Value, model: &Sequential, losses: &[f64]) {
     let name = case["name"].as_str().unwrap();
-    let want: Vec<f64> = case["step_losses"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let want: Vec<f64> = case["step_losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     assert_eq!(losses.len(), want.len(), "{name}: steps");
     for (i, (a, b)) in losses.iter().zip(&want).enumerate() {
-        assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{name}: step {i} loss {a} vs PyTorch {b}");
+        assert!(
+            (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+            "{name}: step {i} loss {a} vs PyTorch {b}"
+        );
     }
     for (k, want) in weights(fx, name, "final", model) {
-        let got = model.state_dict().into_iter().find(|(n, _)| *n == k).unwrap().1;
+        let got = model
+            .state_dict()
+            .into_iter()
+            .find(|(n, _)| *n == k)
+            .unwrap()
+            .1;
         let (g, w) = (got.to_f64_vec().unwrap(), want.to_f64_vec().unwrap());
         let norm = w.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let diff = g.iter().zip(&w).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
-        assert!(diff <= 1e-4 * norm, "{name}: final {k} differs by {diff:e} (norm {norm:e})");
+        let diff = g
+            .iter()
+            .zip(&w)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        assert!(
+            diff <= 1e-4 * norm,
+            "{name}: final {k} differs by {diff:e} (norm {norm:e})"
+        );
         for (i, (a, b)) in g.iter().zip(&w).enumerate() {
-            assert!((a - b).abs() <= 1e-4 * b.abs().max(1e-2), "{name}: final {k}[{i}] = {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 1e-4 * b.abs().max(1e-2),
+                "{name}: final {k}[{i}] = {a} vs {b}"
+            );
         }
     }
 }
 
 fn case<'a>(cases: &'a [Value], name: &str) -> &'a Value {
-    cases.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no case {name}"))
+    cases
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no case {name}"))
 }
 
 #[test]
@@ -101,30 +131,73 @@ fn circles_runs_match_pytorch_step_by_step() {
     // 2-10-1 + Sigmoid, BCELoss, SGD(0.1), batch 64, 3 epochs.
     let c = case(&cases, "circles_sgd_bce");
     let model = mlp(&[2, 10, 1], true);
-    model.load_state_dict(&weights(&fx, "circles_sgd_bce", "init", &model), true).unwrap();
+    model
+        .load_state_dict(&weights(&fx, "circles_sgd_bce", "init", &model), true)
+        .unwrap();
     let mut opt = SGD::new(model.named_parameters(), SgdConfig::new(0.1)).unwrap();
     let bce = BCELoss::new();
-    let losses = train(&model, &|p, t| bce.forward(p, t), &mut opt, &x, &y_col, 64, 3);
+    let losses = train(
+        &model,
+        &|p, t| bce.forward(p, t),
+        &mut opt,
+        &x,
+        &y_col,
+        64,
+        3,
+    );
     check_run(&fx, c, &model, &losses);
 
     // 2-32-1, BCEWithLogitsLoss, Adam(0.01), batch 64, 3 epochs.
     let c = case(&cases, "circles_adam_bcelogits");
     let model = mlp(&[2, 32, 1], false);
-    model.load_state_dict(&weights(&fx, "circles_adam_bcelogits", "init", &model), true).unwrap();
-    let cfg = AdamConfig { lr: 0.01, ..Default::default() };
+    model
+        .load_state_dict(
+            &weights(&fx, "circles_adam_bcelogits", "init", &model),
+            true,
+        )
+        .unwrap();
+    let cfg = AdamConfig {
+        lr: 0.01,
+        ..Default::default()
+    };
     let mut opt = Adam::new(model.named_parameters(), cfg).unwrap();
     let loss = BCEWithLogitsLoss::new();
-    let losses = train(&model, &|p, t| loss.forward(p, t), &mut opt, &x, &y_col, 64, 3);
+    let losses = train(
+        &model,
+        &|p, t| loss.forward(p, t),
+        &mut opt,
+        &x,
+        &y_col,
+        64,
+        3,
+    );
     check_run(&fx, c, &model, &losses);
 
     // 2-64-64-2, CrossEntropyLoss, AdamW(0.005, wd 0.05), batch 32, 2 epochs.
     let c = case(&cases, "circles_adamw_ce_momentum");
     let model = mlp(&[2, 64, 64, 2], false);
-    model.load_state_dict(&weights(&fx, "circles_adamw_ce_momentum", "init", &model), true).unwrap();
-    let cfg = AdamWConfig { lr: 0.005, weight_decay: 0.05, ..Default::default() };
+    model
+        .load_state_dict(
+            &weights(&fx, "circles_adamw_ce_momentum", "init", &model),
+            true,
+        )
+        .unwrap();
+    let cfg = AdamWConfig {
+        lr: 0.005,
+        weight_decay: 0.05,
+        ..Default::default()
+    };
     let mut opt = AdamW::new(model.named_parameters(), cfg).unwrap();
     let ce = CrossEntropyLoss::new();
-    let losses = train(&model, &|p, t| ce.forward(p, t), &mut opt, &x, &y_long, 32, 2);
+    let losses = train(
+        &model,
+        &|p, t| ce.forward(p, t),
+        &mut opt,
+        &x,
+        &y_long,
+        32,
+        2,
+    );
     check_run(&fx, c, &model, &losses);
 }
 
@@ -159,16 +232,24 @@ fn mnist_mlp_run_matches_pytorch_step_by_step() {
     let cases = fx.cases().clone();
     let pixels = read_idx(&dir.join("train-images-idx3-ubyte.gz"), 784, 1024);
     let labels = read_idx(&dir.join("train-labels-idx1-ubyte.gz"), 1, 1024);
-    let x = Tensor::from_vec(pixels.iter().map(|&p| p as f32).collect::<Vec<_>>(), (1024, 784))
-        .unwrap()
-        .div_scalar(255.0)
-        .unwrap();
+    let x = Tensor::from_vec(
+        pixels.iter().map(|&p| p as f32).collect::<Vec<_>>(),
+        (1024, 784),
+    )
+    .unwrap()
+    .div_scalar(255.0)
+    .unwrap();
     let y = Tensor::from_vec(labels.iter().map(|&l| l as i64).collect::<Vec<_>>(), 1024).unwrap();
 
     let c = case(&cases, "mnist_adam_ce");
     let model = mlp(&[784, 100, 50, 10], false);
-    model.load_state_dict(&weights(&fx, "mnist_adam_ce", "init", &model), true).unwrap();
-    let cfg = AdamConfig { lr: 1e-3, ..Default::default() };
+    model
+        .load_state_dict(&weights(&fx, "mnist_adam_ce", "init", &model), true)
+        .unwrap();
+    let cfg = AdamConfig {
+        lr: 1e-3,
+        ..Default::default()
+    };
     let mut opt = Adam::new(model.named_parameters(), cfg).unwrap();
     let ce = CrossEntropyLoss::new();
     let losses = train(&model, &|p, t| ce.forward(p, t), &mut opt, &x, &y, 128, 2);

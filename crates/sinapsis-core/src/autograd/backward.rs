@@ -111,6 +111,10 @@ impl Map3 for UnaryGrad {
                 )
             }
             UnaryOp::AddScalar(_) => zip3_map(x, y, g, |_, _, g| g),
+            UnaryOp::DivScalar(s) => {
+                let s = c(s);
+                zip3_map(x, y, g, move |_, _, g| g / s)
+            }
             UnaryOp::MulScalar(s) => {
                 let s = c(s);
                 zip3_map(x, y, g, move |_, _, g| g * s)
@@ -288,6 +292,21 @@ pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor) -> Result<Grads> {
                 .then(|| Tensor::where_cond(cond, &zeros, g))
                 .transpose()?;
             smallvec![ga, gb]
+        }
+        Op::Norm { x, p } => {
+            // d||x||_p / dx = sign(x) |x|^(p-1) / ||x||^(p-1) = x |x|^(p-2) / ||x||^(p-1),
+            // and 0 where the norm is 0 (PyTorch's convention; the formula gives NaN there).
+            let n = out.expand(x.shape())?;
+            let ratio = if *p == 2.0 {
+                x.div(&n)?
+            } else {
+                let scale = x.abs()?.powf(p - 2.0)?.div(&n.powf(p - 1.0)?)?;
+                let zero_x = x.eq_scalar(0.0)?;
+                Tensor::where_cond(&zero_x, &x.zeros_like()?, &x.mul(&scale)?)?
+            };
+            let zero_n = n.eq_scalar(0.0)?;
+            let ratio = Tensor::where_cond(&zero_n, &x.zeros_like()?, &ratio)?;
+            smallvec![Some(ratio.mul(&g.expand(x.shape())?)?)]
         }
         Op::Softmax { dim, .. } => {
             // dx = y * (g - sum(g * y))

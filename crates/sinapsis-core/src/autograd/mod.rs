@@ -130,6 +130,8 @@ pub(crate) enum UnaryOp {
     Clamp(f64, f64),
     AddScalar(f64),
     MulScalar(f64),
+    /// A true division (`x / s`), so `49.0 / 49.0` is exactly 1 as in PyTorch.
+    DivScalar(f64),
 }
 
 /// Elementwise functions of two same-shape tensors (broadcasting happens before, as an
@@ -186,6 +188,11 @@ pub(crate) enum Op {
         a: Tensor,
         b: Tensor,
     },
+    /// A p-norm over some dims (keepdim form), for finite `p` other than 1.
+    Norm {
+        x: Tensor,
+        p: f64,
+    },
     Softmax {
         x: Tensor,
         dim: usize,
@@ -230,6 +237,7 @@ impl Op {
             | Op::Cast(x)
             | Op::Gather { x, .. }
             | Op::IndexSelect { x, .. }
+            | Op::Norm { x, .. }
             | Op::Softmax { x, .. }
             | Op::LogSoftmax { x, .. }
             | Op::MaxPool2d { x, .. }
@@ -268,6 +276,7 @@ impl Op {
             | Op::Cast(x)
             | Op::Gather { x, .. }
             | Op::IndexSelect { x, .. }
+            | Op::Norm { x, .. }
             | Op::Softmax { x, .. }
             | Op::LogSoftmax { x, .. }
             | Op::MaxPool2d { x, .. }
@@ -367,6 +376,7 @@ impl std::fmt::Debug for Op {
             Op::Gather { .. } => "Gather",
             Op::IndexSelect { .. } => "IndexSelect",
             Op::Where { .. } => "Where",
+            Op::Norm { .. } => "Norm",
             Op::Softmax { .. } => "Softmax",
             Op::LogSoftmax { .. } => "LogSoftmax",
             Op::Conv2d { .. } => "Conv2d",

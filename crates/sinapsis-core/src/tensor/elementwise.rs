@@ -131,6 +131,10 @@ impl Map1 for UnaryOp {
                 let s = c(s);
                 map(x, l, move |v| v * s)
             }
+            UnaryOp::DivScalar(s) => {
+                let s = c(s);
+                map(x, l, move |v| v / s)
+            }
         }
     }
 }
@@ -821,20 +825,23 @@ impl Tensor {
     /// Any shape; the output has the input's shape.
     ///
     /// # Errors
-    /// If the tensor is not f32 or f64.
+    /// If the tensor is bool, or i64 with a fractional `s` (cast it to a float dtype).
     ///
     /// ```
     /// use sinapsis_core::{Tensor, DType};
     /// let x = Tensor::new(&[1.0f32, 2.0])?;
     /// assert_eq!(x.add_scalar(0.5)?.to_vec::<f32>()?, vec![1.5, 2.5]);
     /// assert_eq!((&x + 0.5)?.to_vec::<f32>()?, vec![1.5, 2.5]);
-    /// // The scalar ops are float-only; for i64 add a 0-d i64 tensor instead.
+    /// // On i64 the scalar must be a whole number.
     /// let i = Tensor::new(&[1i64, 2])?;
-    /// assert!(i.add_scalar(1.0).is_err());
-    /// assert_eq!(i.add(&Tensor::scalar(1i64))?.to_vec::<i64>()?, vec![2, 3]);
+    /// assert_eq!(i.add_scalar(1.0)?.to_vec::<i64>()?, vec![2, 3]);
+    /// assert!(i.add_scalar(0.5).is_err());
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn add_scalar(&self, s: f64) -> Result<Tensor> {
+        if self.dtype() == DType::I64 {
+            return self.add(&self.int_scalar("add", s)?);
+        }
         self.unary(UnaryOp::AddScalar(s), "add")
     }
     /// Subtracts a scalar from every element (`x - s`); also the `- f64` operator.
@@ -843,7 +850,7 @@ impl Tensor {
     /// Any shape; the output has the input's shape.
     ///
     /// # Errors
-    /// If the tensor is not f32 or f64.
+    /// If the tensor is bool, or i64 with a fractional `s` (cast it to a float dtype).
     ///
     /// ```
     /// use sinapsis_core::{Tensor, DType};
@@ -852,6 +859,9 @@ impl Tensor {
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn sub_scalar(&self, s: f64) -> Result<Tensor> {
+        if self.dtype() == DType::I64 {
+            return self.sub(&self.int_scalar("sub", s)?);
+        }
         self.unary(UnaryOp::AddScalar(-s), "sub")
     }
     /// Multiplies every element by a scalar (`x * s`); also the `* f64` operator.
@@ -862,7 +872,7 @@ impl Tensor {
     /// Any shape; the output has the input's shape.
     ///
     /// # Errors
-    /// If the tensor is not f32 or f64.
+    /// If the tensor is bool, or i64 with a fractional `s` (cast it to a float dtype).
     ///
     /// ```
     /// use sinapsis_core::{Tensor, DType};
@@ -872,13 +882,15 @@ impl Tensor {
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn mul_scalar(&self, s: f64) -> Result<Tensor> {
+        if self.dtype() == DType::I64 {
+            return self.mul(&self.int_scalar("mul", s)?);
+        }
         self.unary(UnaryOp::MulScalar(s), "mul")
     }
     /// Divides every element by a scalar (`x / s`); also the `/ f64` operator.
     ///
-    /// NOTE: computed as `x * (1 / s)`, which can differ from a true division in the last bit
-    /// (e.g. `49.0 / 49.0` gives `0.9999999999999999` in f64). Dividing by 0 gives `+-inf`, or
-    /// NaN for `0 / 0`.
+    /// A true division, as PyTorch's (`49.0 / 49.0` is exactly 1). Dividing by 0 gives
+    /// `+-inf`, or NaN for `0 / 0`.
     ///
     /// # Shapes
     /// Any shape; the output has the input's shape.
@@ -894,7 +906,14 @@ impl Tensor {
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn div_scalar(&self, s: f64) -> Result<Tensor> {
-        self.unary(UnaryOp::MulScalar(1.0 / s), "div")
+        if self.dtype() == DType::I64 {
+            return Err(Error::dtype(
+                "div",
+                "a floating-point tensor (true division; cast i64 with to_dtype first)",
+                DType::I64,
+            ));
+        }
+        self.unary(UnaryOp::DivScalar(s), "div")
     }
 
     // ---- binary ---------------------------------------------------------------------------
@@ -1238,6 +1257,29 @@ impl Tensor {
         Tensor::full((), value, self.dtype()).expect("scalar creation cannot fail")
     }
 
+    /// An i64 scalar operand for integer arithmetic; a fractional value is an error rather
+    /// than a silent truncation (cast to a float dtype for that).
+    fn int_scalar(&self, op: &'static str, value: f64) -> Result<Tensor> {
+        if value.fract() != 0.0 || !value.is_finite() {
+            return Err(Error::invalid(
+                op,
+                format!("{value} is not an integer; cast the i64 tensor with to_dtype first"),
+            ));
+        }
+        Ok(Tensor::scalar(value as i64))
+    }
+
+    /// The pair compared by `*_scalar` comparisons: an i64 tensor meets a fractional value
+    /// in f64 (as PyTorch promotes), so `[0, 1] < 0.5` is `[true, false]`.
+    fn compare_operands(&self, value: f64) -> Result<(Tensor, Tensor)> {
+        if self.dtype() == DType::I64 && value.fract() != 0.0 {
+            let x = self.to_dtype(DType::F64)?;
+            let v = x.scalar_like(value);
+            return Ok((x, v));
+        }
+        Ok((self.clone(), self.scalar_like(value)))
+    }
+
     /// Elementwise `== value` as a bool mask of the input's shape (`x == value`).
     ///
     /// `value` is first converted to the tensor's dtype, so for i64 it is truncated toward zero
@@ -1253,7 +1295,8 @@ impl Tensor {
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn eq_scalar(&self, value: f64) -> Result<Tensor> {
-        self.eq(&self.scalar_like(value))
+        let (x, v) = self.compare_operands(value)?;
+        x.eq(&v)
     }
     /// Elementwise `!= value` as a bool mask of the input's shape (`x != value`).
     ///
@@ -1267,7 +1310,8 @@ impl Tensor {
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn ne_scalar(&self, value: f64) -> Result<Tensor> {
-        self.ne(&self.scalar_like(value))
+        let (x, v) = self.compare_operands(value)?;
+        x.ne(&v)
     }
     /// Elementwise `< value` as a bool mask of the input's shape (`x < value`).
     ///
@@ -1281,7 +1325,8 @@ impl Tensor {
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn lt_scalar(&self, value: f64) -> Result<Tensor> {
-        self.lt(&self.scalar_like(value))
+        let (x, v) = self.compare_operands(value)?;
+        x.lt(&v)
     }
     /// Elementwise `<= value` as a bool mask of the input's shape (`x <= value`).
     ///
@@ -1295,7 +1340,8 @@ impl Tensor {
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn le_scalar(&self, value: f64) -> Result<Tensor> {
-        self.le(&self.scalar_like(value))
+        let (x, v) = self.compare_operands(value)?;
+        x.le(&v)
     }
     /// Elementwise `> value` as a bool mask of the input's shape (`x > value`).
     ///
@@ -1309,7 +1355,8 @@ impl Tensor {
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn gt_scalar(&self, value: f64) -> Result<Tensor> {
-        self.gt(&self.scalar_like(value))
+        let (x, v) = self.compare_operands(value)?;
+        x.gt(&v)
     }
     /// Elementwise `>= value` as a bool mask of the input's shape (`x >= value`).
     ///
@@ -1323,7 +1370,8 @@ impl Tensor {
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn ge_scalar(&self, value: f64) -> Result<Tensor> {
-        self.ge(&self.scalar_like(value))
+        let (x, v) = self.compare_operands(value)?;
+        x.ge(&v)
     }
 
     /// Elementwise logical not of a bool mask (`torch.logical_not`).

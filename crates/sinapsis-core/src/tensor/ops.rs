@@ -3,7 +3,7 @@
 //!
 //! `+ - * /` between tensors (owned or borrowed, in any mix) call [`Tensor::add`],
 //! [`Tensor::sub`], [`Tensor::mul`] and [`Tensor::div`], with broadcasting; with an `f64` on
-//! the right they call the float-only [`Tensor::add_scalar`] and friends (a scalar on the
+//! the right they call [`Tensor::add_scalar`] and friends (a scalar on the
 //! left, `2.0 * &a`, is not provided). Unary `-` is [`Tensor::neg`]. Borrow (`&a + &b`) to
 //! keep using the operands: the owned forms consume them.
 //!

@@ -49,11 +49,12 @@ impl Tensor {
             CpuStorage::F32(v) => Ok(CpuStorage::F32(k::sum(v, l, dims))),
             CpuStorage::F64(v) => Ok(CpuStorage::F64(k::sum(v, l, dims))),
             CpuStorage::I64(v) => Ok(CpuStorage::I64(k::sum(v, l, dims))),
-            CpuStorage::Bool(_) => Err(Error::dtype(
-                "sum",
-                "a numeric tensor (cast bool masks with to_dtype)",
-                DType::Bool,
-            )),
+            // Counting the true entries, as PyTorch's bool sum does (result i64).
+            CpuStorage::Bool(v) => Ok(CpuStorage::I64(k::sum(
+                &crate::cpu::strided::map(v, l, i64::from),
+                &crate::Layout::contiguous(self.shape().clone()),
+                dims,
+            ))),
         })?;
         Ok(Tensor::from_op(storage, shape, &[self], || {
             Op::Sum(self.clone())
@@ -71,8 +72,8 @@ impl Tensor {
     /// `&[1]` -> `(2, 1, 4)` or `(2, 4)`.
     ///
     /// # Errors
-    /// If a dim is out of range or repeated, or the tensor is bool (cast masks with
-    /// [`Tensor::to_dtype`] first; PyTorch would count them).
+    /// If a dim is out of range or repeated. A bool tensor sums to an i64 count of its true
+    /// entries, as in PyTorch.
     ///
     /// ```
     /// use sinapsis_core::{Tensor, DType};
@@ -97,8 +98,7 @@ impl Tensor {
     /// # Shapes
     /// Any shape -> `()`.
     ///
-    /// # Errors
-    /// If the tensor is bool.
+    /// A bool tensor gives the i64 count of its true entries.
     ///
     /// ```
     /// use sinapsis_core::{Tensor, DType};
@@ -557,16 +557,30 @@ impl Tensor {
         if p == 1.0 {
             return self.abs()?.sum(&d[..], keepdim);
         }
-        if p == 2.0 {
-            return self.square()?.sum(&d[..], keepdim)?.sqrt();
-        }
         if p.is_nan() || p <= 0.0 {
             return Err(Error::invalid(
                 "norm",
                 format!("p must be positive, got {p}"),
             ));
         }
-        self.abs()?.powf(p)?.sum(&d[..], keepdim)?.powf(1.0 / p)
+        // The value by composition; the gradient by one rule (Op::Norm) that is 0 where the
+        // norm is 0, instead of the NaN the composition's chain rule would give.
+        let value = {
+            let _g = crate::no_grad();
+            let x = self.detach();
+            if p == 2.0 {
+                x.square()?.sum(&d[..], true)?.sqrt()?
+            } else {
+                x.abs()?.powf(p)?.sum(&d[..], true)?.powf(1.0 / p)?
+            }
+        };
+        let n = Tensor::from_op(
+            value.contiguous_storage(),
+            value.shape().clone(),
+            &[self],
+            || Op::Norm { x: self.clone(), p },
+        );
+        self.drop_dims(n, &d, keepdim)
     }
 
     /// p-norm of all elements, as a 0-d tensor (`torch.linalg.vector_norm(x, p)`); see

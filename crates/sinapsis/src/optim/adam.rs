@@ -247,40 +247,75 @@ fn adam_update<T: Float>(h: &AdamHyper, p: &mut [T], g: &[T], state: &mut ParamS
     let t = state.step as f64;
     let bias_correction1 = 1.0 - beta1.powf(t);
     let bias_correction2 = 1.0 - beta2.powf(t);
-    let neg_step_size = T::from_f64(-(h.lr / bias_correction1));
-    let bc2_sqrt = T::from_f64(bias_correction2.sqrt());
-    let eps = T::from_f64(h.eps);
-    let m_lerp = Lerp::<T>::new(1.0 - beta1);
-    let b2 = T::from_f64(beta2);
-    let one_minus_b2 = T::from_f64(1.0 - beta2);
-    let wd = T::from_f64(h.weight_decay);
-    let shrink = T::from_f64(1.0 - h.lr * h.weight_decay);
-    let decay = h.weight_decay != 0.0;
-
-    let g = &g[..n];
+    let c = Coefs {
+        neg_step_size: T::from_f64(-(h.lr / bias_correction1)),
+        bc2_sqrt: T::from_f64(bias_correction2.sqrt()),
+        eps: T::from_f64(h.eps),
+        m_lerp: Lerp::new(1.0 - beta1),
+        beta2: T::from_f64(beta2),
+        one_minus_beta2: T::from_f64(1.0 - beta2),
+        weight_decay: T::from_f64(h.weight_decay),
+        shrink: T::from_f64(1.0 - h.lr * h.weight_decay),
+        decay: h.weight_decay != 0.0,
+        decoupled: h.decoupled,
+        maximize: h.maximize,
+    };
     let [m, v, v_max] = &mut state.slots[..] else {
         unreachable!("Adam keeps three buffers")
     };
-    let (m, v) = (&mut m[..n], &mut v[..n]);
+    // Two instances, so that the common case carries no AMSGrad code.
+    if h.amsgrad {
+        adam_loop::<T, true>(&c, p, g, m, v, v_max);
+    } else {
+        adam_loop::<T, false>(&c, p, g, m, v, v_max);
+    }
+}
+
+struct Coefs<T> {
+    neg_step_size: T,
+    bc2_sqrt: T,
+    eps: T,
+    m_lerp: Lerp<T>,
+    beta2: T,
+    one_minus_beta2: T,
+    weight_decay: T,
+    shrink: T,
+    decay: bool,
+    decoupled: bool,
+    maximize: bool,
+}
+
+#[inline(always)]
+fn adam_loop<T: Float, const AMSGRAD: bool>(
+    c: &Coefs<T>,
+    p: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    v_max: &mut [T],
+) {
+    let n = p.len();
+    let (g, m, v) = (&g[..n], &mut m[..n], &mut v[..n]);
+    let v_max = if AMSGRAD { &mut v_max[..n] } else { v_max };
     for i in 0..n {
-        let mut d = if h.maximize { -g[i] } else { g[i] };
+        let mut d = if c.maximize { -g[i] } else { g[i] };
         let mut x = p[i];
-        if decay {
-            if h.decoupled {
-                x = x * shrink;
+        if c.decay {
+            if c.decoupled {
+                x = x * c.shrink;
             } else {
-                d += wd * x;
+                d += c.weight_decay * x;
             }
         }
-        m[i] = m_lerp.apply(m[i], d);
-        v[i] = v[i] * b2 + one_minus_b2 * d * d;
-        let second = if h.amsgrad {
+        m[i] = c.m_lerp.apply(m[i], d);
+        v[i] = v[i] * c.beta2 + c.one_minus_beta2 * d * d;
+        let second = if AMSGRAD {
             v_max[i] = v_max[i].max(v[i]);
             v_max[i]
         } else {
             v[i]
         };
-        let denom = second.sqrt() / bc2_sqrt + eps;
-        p[i] = x + neg_step_size * m[i] / denom;
+        let denom = second.sqrt() / c.bc2_sqrt + c.eps;
+        p[i] = x + c.neg_step_size * m[i] / denom;
     }
 }

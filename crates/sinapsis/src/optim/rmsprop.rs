@@ -141,38 +141,76 @@ impl Kernel for RmspropConfig {
                 buf.resize(n, T::zero());
             }
         }
-        let neg_lr = T::from_f64(-self.lr);
-        let alpha = T::from_f64(self.alpha);
-        let one_minus_alpha = T::from_f64(1.0 - self.alpha);
-        let avg_lerp = Lerp::<T>::new(1.0 - self.alpha);
-        let eps = T::from_f64(self.eps);
-        let momentum = T::from_f64(self.momentum);
-        let wd = T::from_f64(self.weight_decay);
-        let decay = self.weight_decay != 0.0;
-
-        let g = &g[..n];
+        let c = Coefs {
+            neg_lr: T::from_f64(-self.lr),
+            alpha: T::from_f64(self.alpha),
+            one_minus_alpha: T::from_f64(1.0 - self.alpha),
+            avg_lerp: Lerp::new(1.0 - self.alpha),
+            eps: T::from_f64(self.eps),
+            momentum: T::from_f64(self.momentum),
+            weight_decay: T::from_f64(self.weight_decay),
+            decay: self.weight_decay != 0.0,
+            maximize: self.maximize,
+        };
         let [sq, buf, grad_avg] = &mut state.slots[..] else {
             unreachable!("RMSprop keeps three buffers")
         };
-        let sq = &mut sq[..n];
-        for i in 0..n {
-            let mut d = if self.maximize { -g[i] } else { g[i] };
-            if decay {
-                d += wd * p[i];
-            }
-            sq[i] = sq[i] * alpha + one_minus_alpha * d * d;
-            let avg = if self.centered {
-                grad_avg[i] = avg_lerp.apply(grad_avg[i], d);
-                (sq[i] - grad_avg[i] * grad_avg[i]).sqrt()
-            } else {
-                sq[i].sqrt()
-            } + eps;
-            if with_momentum {
-                buf[i] = buf[i] * momentum + d / avg;
-                p[i] += neg_lr * buf[i];
-            } else {
-                p[i] += neg_lr * d / avg;
-            }
+        // One instance per combination of options, each free of code for the others.
+        match (self.centered, with_momentum) {
+            (false, false) => rmsprop_loop::<T, false, false>(&c, p, g, sq, grad_avg, buf),
+            (true, false) => rmsprop_loop::<T, true, false>(&c, p, g, sq, grad_avg, buf),
+            (false, true) => rmsprop_loop::<T, false, true>(&c, p, g, sq, grad_avg, buf),
+            (true, true) => rmsprop_loop::<T, true, true>(&c, p, g, sq, grad_avg, buf),
+        }
+    }
+}
+
+struct Coefs<T> {
+    neg_lr: T,
+    alpha: T,
+    one_minus_alpha: T,
+    avg_lerp: Lerp<T>,
+    eps: T,
+    momentum: T,
+    weight_decay: T,
+    decay: bool,
+    maximize: bool,
+}
+
+#[inline(always)]
+fn rmsprop_loop<T: Float, const CENTERED: bool, const MOMENTUM: bool>(
+    c: &Coefs<T>,
+    p: &mut [T],
+    g: &[T],
+    sq: &mut [T],
+    grad_avg: &mut [T],
+    buf: &mut [T],
+) {
+    let n = p.len();
+    let (g, sq) = (&g[..n], &mut sq[..n]);
+    let grad_avg = if CENTERED {
+        &mut grad_avg[..n]
+    } else {
+        grad_avg
+    };
+    let buf = if MOMENTUM { &mut buf[..n] } else { buf };
+    for i in 0..n {
+        let mut d = if c.maximize { -g[i] } else { g[i] };
+        if c.decay {
+            d += c.weight_decay * p[i];
+        }
+        sq[i] = sq[i] * c.alpha + c.one_minus_alpha * d * d;
+        let avg = if CENTERED {
+            grad_avg[i] = c.avg_lerp.apply(grad_avg[i], d);
+            (sq[i] - grad_avg[i] * grad_avg[i]).sqrt()
+        } else {
+            sq[i].sqrt()
+        } + c.eps;
+        if MOMENTUM {
+            buf[i] = buf[i] * c.momentum + d / avg;
+            p[i] += c.neg_lr * buf[i];
+        } else {
+            p[i] += c.neg_lr * d / avg;
         }
     }
 }
