@@ -18,5 +18,6 @@
 
 pub use sinapsis_core::*;
 
+pub mod data;
 pub mod nn;
 pub mod optim;
