@@ -3,6 +3,8 @@
 //! loss away from its kinks, a slow reference for the cross-entropy options combined, and
 //! the errors bad input gets.
 
+// The fixture reader is shared with sinapsis-core's tests.
+#[path = "../../sinapsis-core/tests/common/mod.rs"]
 mod common;
 
 use common::{assert_close, Fixtures};

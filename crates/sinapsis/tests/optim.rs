@@ -2,9 +2,11 @@
 //! (`tests/fixtures/optim.*`), parameter groups, skipped parameters, validation, and exact
 //! resumption from a saved state.
 
-mod optim_fixtures;
+// The fixture reader is shared with sinapsis-core's tests.
+#[path = "../../sinapsis-core/tests/common/mod.rs"]
+mod common;
 
-use optim_fixtures::{assert_close, Fixtures};
+use common::{assert_close, Fixtures};
 use serde_json::Value;
 use sinapsis::optim::{
     clip_grad_norm_, clip_grad_value_, Adagrad, AdagradConfig, Adam, AdamConfig, AdamW,

@@ -3,6 +3,8 @@
 //! and the same final weights (within 1e-4 relative). Three circles runs (SGD + BCELoss, Adam
 //! + BCEWithLogitsLoss, AdamW + CrossEntropyLoss) and an MNIST MLP (Adam + CrossEntropyLoss).
 
+// The fixture reader is shared with sinapsis-core's tests.
+#[path = "../../sinapsis-core/tests/common/mod.rs"]
 mod common;
 
 use common::Fixtures;
