@@ -58,6 +58,11 @@ pub enum Error {
     /// A gradient check whose analytic and numeric gradients disagree.
     #[error("gradcheck: {0}")]
     GradCheck(String),
+
+    /// A data file that is missing, unreadable or malformed; `path` names the file (or URL)
+    /// and `msg` says where in it (line, offset) and what was expected.
+    #[error("{path}: {msg}")]
+    Data { path: String, msg: String },
 }
 
 /// The engine's result type.
