@@ -183,7 +183,16 @@ impl Tensor {
             size: usize,
             inner: usize,
         ) -> Vec<T> {
-            let x = to_contiguous(v, l);
+            // NOTE: a contiguous source is read in place; copying it whole first would cost a
+            // full pass over, say, all of MNIST for every batch a data loader gathers.
+            let copied;
+            let x: &[T] = match l.contiguous_range() {
+                Some(r) => &v[r],
+                None => {
+                    copied = to_contiguous(v, l);
+                    &copied
+                }
+            };
             let mut out = Vec::with_capacity(outer * idx.len() * inner);
             for o in 0..outer {
                 for &i in idx {
