@@ -1,5 +1,6 @@
 //! Data-pipeline benchmark: one shuffled pass over MNIST's 60000 training images in
-//! batches of 128 (f32 / 255, gathered from an in-memory (60000, 784) tensor) compared with
+//! batches of 128 (f32 pixels / 255, scaled once by the MNIST reader, gathered from the
+//! in-memory (60000, 784) tensor) compared with
 //! one training epoch of the 784-100-50-10 MLP with Adam. Prints times and the ratio
 //! (target: data pass < 5% of the epoch); asserts nothing.
 //!
@@ -7,12 +8,12 @@
 //! `$SINAPSIS_DATA_DIR/mnist` or `../shared/data/mnist` beside the repository; without them
 //! random pixels of the same shape are used. `--quick` times 1/10 of the epoch.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use sinapsis::data::dataset::TensorDataset;
 use sinapsis::data::loader::DataLoader;
+use sinapsis::data::mnist::{Mnist, Split};
 use sinapsis::nn::loss::CrossEntropyLoss;
 use sinapsis::nn::{Linear, Module, ModuleExt, ReLU, Sequential};
 use sinapsis::optim::{Adam, AdamConfig, Optimizer};
@@ -26,31 +27,14 @@ fn data_dir() -> PathBuf {
     root.join("shared/data/mnist")
 }
 
-fn read_gz(path: &PathBuf) -> Option<Vec<u8>> {
-    let f = std::fs::File::open(path).ok()?;
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(f).read_to_end(&mut out).ok()?;
-    Some(out)
-}
-
-/// (images as f32 0..255 of shape (n, 784), labels i64), or random data when missing.
+/// (images (n, 784) f32 already scaled to [0, 1] by the MNIST reader, labels i64), or random
+/// data of the same shape when the files are missing.
 fn load() -> Result<(Tensor, Tensor, &'static str)> {
-    let dir = data_dir();
-    let imgs = read_gz(&dir.join("train-images-idx3-ubyte.gz"));
-    let labels = read_gz(&dir.join("train-labels-idx1-ubyte.gz"));
-    if let (Some(imgs), Some(labels)) = (imgs, labels) {
-        if imgs.len() == 16 + 60000 * 784 && labels.len() == 8 + 60000 {
-            let x: Vec<f32> = imgs[16..].iter().map(|&b| f32::from(b)).collect();
-            let y: Vec<i64> = labels[8..].iter().map(|&b| i64::from(b)).collect();
-            return Ok((
-                Tensor::from_vec(x, [60000, 784])?,
-                Tensor::from_vec(y, [60000])?,
-                "MNIST",
-            ));
-        }
+    if let Ok(m) = Mnist::load(data_dir(), Split::Train) {
+        return Ok((m.images_flat()?, m.labels().clone(), "MNIST"));
     }
     let mut g = Generator::new(0);
-    let x = g.uniform([60000, 784], 0.0, 255.0, DType::F32)?;
+    let x = g.uniform([60000, 784], 0.0, 1.0, DType::F32)?;
     let y = g.randint(0, 10, [60000])?;
     Ok((x, y, "random stand-in (MNIST files not found)"))
 }
@@ -72,8 +56,7 @@ fn main() -> Result<()> {
         let mut rows = 0usize;
         for b in loader.iter_epoch(epoch).take(limit) {
             let b = b?;
-            let xb = b[0].div_scalar(255.0)?;
-            rows += xb.dims()[0] + b[1].dims()[0];
+            rows += b[0].dims()[0] + b[1].dims()[0];
         }
         best_data = best_data.min(t.elapsed().as_secs_f64());
         std::hint::black_box(rows);
@@ -98,7 +81,7 @@ fn main() -> Result<()> {
     let mut last = 0.0f32;
     for b in loader.iter_epoch(10).take(limit) {
         let b = b?;
-        let xb = b[0].div_scalar(255.0)?;
+        let xb = b[0].clone();
         opt.zero_grad();
         let loss = loss_fn.forward(&model.forward(&xb)?, &b[1])?;
         loss.backward()?;
