@@ -68,19 +68,7 @@ fn run_case(name: &str, args: &Value, x: &[Tensor]) -> Result<Tensor> {
 
 #[test]
 fn conv_pool_norm_fixtures_match_pytorch() {
-    const CASES: &[&str] = &[
-        "nn/conv2d/0",
-        "nn/conv2d/1",
-        "nn/conv2d/2",
-        "nn/max_pool2d_k2s2",
-        "nn/max_pool2d_k3s2p1",
-        "nn/avg_pool2d_k2s2",
-        "nn/adaptive_avg_pool2d_1",
-        "nn/batch_norm1d_train",
-        "nn/batch_norm2d_train",
-        "nn/layer_norm",
-        "f32/conv2d",
-    ];
+    const CASES: &[&str] = common::CONV_CASES;
     let fx = Fixtures::load("ops");
     let mut seen = 0;
     for case in fx.cases() {

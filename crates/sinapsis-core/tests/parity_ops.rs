@@ -3,24 +3,9 @@
 
 mod common;
 
-use common::{assert_close, tolerances, Fixtures};
+use common::{assert_close, tolerances, Fixtures, CONV_CASES};
 use serde_json::Value;
 use sinapsis_core::{Result, Tensor};
-
-/// Cases exercised by `tests/conv.rs` (convolution, pooling, normalisation).
-const CONV_CASES: &[&str] = &[
-    "nn/conv2d/0",
-    "nn/conv2d/1",
-    "nn/conv2d/2",
-    "nn/max_pool2d_k2s2",
-    "nn/max_pool2d_k3s2p1",
-    "nn/avg_pool2d_k2s2",
-    "nn/adaptive_avg_pool2d_1",
-    "nn/batch_norm1d_train",
-    "nn/batch_norm2d_train",
-    "nn/layer_norm",
-    "f32/conv2d",
-];
 
 fn unary(name: &str, x: &Tensor) -> Result<Tensor> {
     match name {

@@ -89,3 +89,19 @@ pub fn tolerances(dtype: DType) -> (f64, f64) {
         _ => (1e-5, 1e-4),
     }
 }
+
+/// The `ops.json` cases for convolution, pooling and normalisation, checked by
+/// `tests/conv.rs`; `tests/parity_ops.rs` checks every other case.
+pub const CONV_CASES: &[&str] = &[
+    "nn/conv2d/0",
+    "nn/conv2d/1",
+    "nn/conv2d/2",
+    "nn/max_pool2d_k2s2",
+    "nn/max_pool2d_k3s2p1",
+    "nn/avg_pool2d_k2s2",
+    "nn/adaptive_avg_pool2d_1",
+    "nn/batch_norm1d_train",
+    "nn/batch_norm2d_train",
+    "nn/layer_norm",
+    "f32/conv2d",
+];

@@ -125,34 +125,60 @@ fn pair_repr((a, b): (usize, usize)) -> String {
     }
 }
 
-/// Max pooling (`nn.MaxPool2d`); PyTorch's default stride is the kernel size.
-pub struct MaxPool2d {
-    pub kernel: (usize, usize),
-    pub stride: (usize, usize),
-    pub padding: (usize, usize),
+/// A pooling layer's window: kernel, stride (PyTorch's default: the kernel size) and padding,
+/// with the builders both pooling layers share.
+macro_rules! pool_layer {
+    ($(#[$doc:meta])* $name:ident, $pad:literal) => {
+        $(#[$doc])*
+        pub struct $name {
+            pub kernel: (usize, usize),
+            pub stride: (usize, usize),
+            pub padding: (usize, usize),
+        }
+
+        impl $name {
+            /// Windows of `kernel`, moved by `kernel` (no overlap), no padding.
+            pub fn new(kernel: impl IntoPair) -> $name {
+                let k = kernel.into_pair();
+                $name {
+                    kernel: k,
+                    stride: k,
+                    padding: (0, 0),
+                }
+            }
+            /// Sets the stride.
+            pub fn stride(mut self, s: impl IntoPair) -> Self {
+                self.stride = s.into_pair();
+                self
+            }
+            #[doc = concat!("Sets the padding (", $pad, ").")]
+            pub fn padding(mut self, p: impl IntoPair) -> Self {
+                self.padding = p.into_pair();
+                self
+            }
+            /// `kernel_size=.., stride=.., padding=..` as PyTorch prints it.
+            fn window_repr(&self) -> String {
+                format!(
+                    "kernel_size={}, stride={}, padding={}",
+                    pair_repr(self.kernel),
+                    pair_repr(self.stride),
+                    pair_repr(self.padding)
+                )
+            }
+        }
+    };
 }
 
-impl MaxPool2d {
-    /// Windows of `kernel`, moved by `kernel` (no overlap), no padding.
-    pub fn new(kernel: impl IntoPair) -> MaxPool2d {
-        let k = kernel.into_pair();
-        MaxPool2d {
-            kernel: k,
-            stride: k,
-            padding: (0, 0),
-        }
-    }
-    /// Sets the stride.
-    pub fn stride(mut self, s: impl IntoPair) -> Self {
-        self.stride = s.into_pair();
-        self
-    }
-    /// Sets the (-inf) padding.
-    pub fn padding(mut self, p: impl IntoPair) -> Self {
-        self.padding = p.into_pair();
-        self
-    }
-}
+pool_layer!(
+    /// Max pooling (`nn.MaxPool2d`); PyTorch's default stride is the kernel size.
+    MaxPool2d,
+    "-inf"
+);
+pool_layer!(
+    /// Average pooling (`nn.AvgPool2d`, `count_include_pad=True`); default stride = kernel.
+    AvgPool2d,
+    "zeros"
+);
 
 impl Module for MaxPool2d {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
@@ -162,41 +188,7 @@ impl Module for MaxPool2d {
         "MaxPool2d".into()
     }
     fn extra_repr(&self) -> String {
-        format!(
-            "kernel_size={}, stride={}, padding={}, dilation=1, ceil_mode=False",
-            pair_repr(self.kernel),
-            pair_repr(self.stride),
-            pair_repr(self.padding)
-        )
-    }
-}
-
-/// Average pooling (`nn.AvgPool2d`, `count_include_pad=True`); default stride = kernel.
-pub struct AvgPool2d {
-    pub kernel: (usize, usize),
-    pub stride: (usize, usize),
-    pub padding: (usize, usize),
-}
-
-impl AvgPool2d {
-    /// Windows of `kernel`, moved by `kernel`, no padding.
-    pub fn new(kernel: impl IntoPair) -> AvgPool2d {
-        let k = kernel.into_pair();
-        AvgPool2d {
-            kernel: k,
-            stride: k,
-            padding: (0, 0),
-        }
-    }
-    /// Sets the stride.
-    pub fn stride(mut self, s: impl IntoPair) -> Self {
-        self.stride = s.into_pair();
-        self
-    }
-    /// Sets the (zero) padding.
-    pub fn padding(mut self, p: impl IntoPair) -> Self {
-        self.padding = p.into_pair();
-        self
+        format!("{}, dilation=1, ceil_mode=False", self.window_repr())
     }
 }
 
@@ -208,12 +200,7 @@ impl Module for AvgPool2d {
         "AvgPool2d".into()
     }
     fn extra_repr(&self) -> String {
-        format!(
-            "kernel_size={}, stride={}, padding={}",
-            pair_repr(self.kernel),
-            pair_repr(self.stride),
-            pair_repr(self.padding)
-        )
+        self.window_repr()
     }
 }
 
