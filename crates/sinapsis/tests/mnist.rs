@@ -8,11 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use sinapsis::data::dataset::Dataset;
 use sinapsis::data::mnist::idx::encode_idx;
 use sinapsis::data::mnist::{
     download_files, md5_hex, parse_idx, DatasetKind, FashionMnist, Mnist, RemoteFile, Split,
 };
-use sinapsis::Error;
+use sinapsis::{Error, Tensor};
 
 /// The real MNIST folder: `$SINAPSIS_DATA_DIR/mnist`, else `../shared/data/mnist` beside the
 /// repository. `None` (test skipped with a note) when absent.
@@ -138,6 +139,45 @@ fn small_gzip_and_raw_folders_load() {
         "Ankle boot"
     );
     assert_eq!(fashion.into_inner().images().dims(), &[2, 1, 28, 28]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Batches gathered from the u8 pixels equal `byte / 255` computed plainly, bit for bit, in
+/// both layouts, as does the f32 image tensor; items are batches of one without the batch
+/// dim; bad indices are errors.
+#[test]
+fn mnist_dataset_batches_match_the_image_tensor() {
+    let dir = temp_dir("dataset");
+    write_split(&dir, Split::Train, &[3, 1, 4, 1, 5], true);
+    let train = Mnist::load(&dir, Split::Train).unwrap();
+    let idx = [4usize, 0, 2, 0];
+    let plain: Vec<f32> = train
+        .raw_images()
+        .iter()
+        .map(|&p| p as f32 / 255.0)
+        .collect();
+    assert_eq!(train.images().to_vec::<f32>().unwrap(), plain);
+    let want = Tensor::from_vec(plain, (5, 784))
+        .unwrap()
+        .index_select(0, &Tensor::new(&[4i64, 0, 2, 0]).unwrap())
+        .unwrap();
+    let b = train.get_batch(&idx).unwrap();
+    assert_eq!(b[0].dims(), &[4, 1, 28, 28]);
+    assert_eq!(b[0].to_vec::<f32>().unwrap(), want.to_vec::<f32>().unwrap());
+    assert_eq!(b[1].to_vec::<i64>().unwrap(), vec![5, 3, 4, 3]);
+    let flat = train.clone().flat(true);
+    let fb = flat.get_batch(&idx).unwrap();
+    assert_eq!(fb[0].dims(), &[4, 784]);
+    assert_eq!(
+        fb[0].to_vec::<f32>().unwrap(),
+        want.to_vec::<f32>().unwrap()
+    );
+    let item = train.get(2).unwrap();
+    assert_eq!(item[0].dims(), &[1, 28, 28]);
+    assert_eq!(item[1].to_vec::<i64>().unwrap(), vec![4]);
+    assert_eq!(flat.get(2).unwrap()[0].dims(), &[784]);
+    let err = train.get_batch(&[0, 5]).unwrap_err().to_string();
+    assert!(err.contains("index 5") && err.contains("length 5"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
