@@ -18,6 +18,11 @@
 
 pub use sinapsis_core::*;
 
+pub mod checkpoint;
 pub mod data;
+pub mod metrics;
 pub mod nn;
 pub mod optim;
+pub mod plot;
+pub mod tensorboard;
+pub mod train;

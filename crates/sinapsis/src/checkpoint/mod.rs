@@ -1,0 +1,1 @@
+//! Checkpoints: safetensors model and optimizer files, JSON metadata, atomic writes.

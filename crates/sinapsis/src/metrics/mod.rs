@@ -1,0 +1,1 @@
+//! Metrics accumulated over batches: accuracy, confusion matrix, classification report, ROC-AUC, regression errors.

@@ -1,0 +1,1 @@
+//! TensorBoard event files (`torch.utils.tensorboard.SummaryWriter`).

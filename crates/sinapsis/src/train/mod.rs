@@ -1,0 +1,1 @@
+//! The training loop (`Trainer`) and its callbacks.
