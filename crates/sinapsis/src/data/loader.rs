@@ -376,6 +376,19 @@ impl DataLoader {
         self.len() == 0
     }
 
+    /// The seed that, with the epoch, fixes the batch order.
+    ///
+    /// ```
+    /// use sinapsis::data::{dataset::TensorDataset, loader::DataLoader};
+    /// use sinapsis::Tensor;
+    /// let ds = TensorDataset::new(vec![Tensor::new(&[1i64, 2, 3])?])?;
+    /// assert_eq!(DataLoader::new(ds, 2)?.seed(9).seed_value(), 9);
+    /// # Ok::<(), sinapsis::Error>(())
+    /// ```
+    pub fn seed_value(&self) -> u64 {
+        self.seed
+    }
+
     /// The batch size.
     ///
     /// ```

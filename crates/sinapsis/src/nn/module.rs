@@ -260,7 +260,7 @@ impl<M: Module> ModuleExt for M {
     }
 }
 
-impl ModuleExt for dyn Module {
+impl ModuleExt for dyn Module + '_ {
     fn named_modules(&self) -> Vec<(String, &dyn Module)> {
         named_modules(self)
     }

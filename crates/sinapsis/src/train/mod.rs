@@ -1,1 +1,21 @@
-//! The training loop (`Trainer`) and its callbacks.
+//! Training: the fit loop ([`Trainer`]), its settings ([`TrainConfig`]), what it records
+//! ([`EpochLog`], [`StepLog`], [`History`]) and its hooks ([`Callback`]): progress bar,
+//! history CSV, early stopping, checkpoints, TensorBoard. Users with their own loop use the
+//! same pieces.
+
+mod callback;
+mod config;
+mod csv_log;
+mod early_stopping;
+pub mod interrupt;
+mod log;
+mod progress;
+mod trainer;
+
+pub use callback::{Callback, Context, Control};
+pub use config::{Interval, OutputKind, TrainConfig};
+pub use csv_log::{history_csv, HistoryCsv, StepsCsv};
+pub use early_stopping::{BestTracker, EarlyStopping, Mode};
+pub use log::{EpochLog, History, StepLog, StopReason};
+pub use progress::{format_epoch_line, ProgressBar};
+pub use trainer::{evaluate_loss, LossFn, Trainer};
