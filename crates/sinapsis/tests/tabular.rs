@@ -248,3 +248,32 @@ fn real_sklearn_format_files() {
     let px = digits.features.to_vec::<f32>().unwrap();
     assert!(px.iter().all(|v| (0.0..=16.0).contains(v)));
 }
+
+/// Space-separated files (`delimiter(b' ')`: runs of spaces or tabs) with and without a
+/// header: scikit-learn's diabetes and linnerud data.
+#[test]
+fn real_whitespace_separated_files() {
+    let dir = data_dir();
+    // diabetes: 10 raw columns, no header; regress the last one (s6) on the others.
+    let diabetes = TabularCsv::target_last()
+        .header(Header::None)
+        .delimiter(b' ')
+        .task(Task::Regression)
+        .load(dir.join("diabetes_data_raw.csv.gz"))
+        .unwrap();
+    assert_eq!((diabetes.len(), diabetes.num_features()), (442, 9));
+    let age = diabetes.features.to_vec::<f32>().unwrap()[0];
+    assert_eq!(age, 59.0);
+    assert_eq!(diabetes.target.to_vec::<f32>().unwrap()[0], 87.0);
+    let linnerud = TabularCsv::new("Jumps")
+        .delimiter(b' ')
+        .task(Task::Regression)
+        .load(dir.join("linnerud_exercise.csv"))
+        .unwrap();
+    assert_eq!((linnerud.len(), linnerud.num_features()), (20, 2));
+    assert_eq!(linnerud.encoder.feature_names(), vec!["Chins", "Situps"]);
+    // A row with a missing field is still an error naming the line.
+    let p = write("ws", "bad.txt", "a b y\n1 2 3\n4  5\n");
+    let msg = err_msg(TabularCsv::new("y").delimiter(b' ').load(&p));
+    assert!(msg.contains("line 3"), "{msg}");
+}

@@ -282,6 +282,50 @@ struct RawTable {
     sklearn_classes: Option<Vec<String>>,
 }
 
+/// The records of a delimited file with their 1-based line numbers.
+fn csv_records(
+    reader: Box<dyn Read>,
+    pstr: &str,
+    delimiter: u8,
+) -> Result<Vec<(u64, Vec<String>)>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .trim(csv::Trim::All)
+        .from_reader(reader);
+    rdr.records()
+        .map(|rec| {
+            let rec = rec.map_err(|e| {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                data_err(pstr, format!("line {line}: {e}"))
+            })?;
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            Ok((line, rec.iter().map(str::to_string).collect()))
+        })
+        .collect()
+}
+
+/// The records of a file whose fields are separated by runs of spaces or tabs (as
+/// `numpy.loadtxt` reads them); blank lines are skipped.
+fn whitespace_records(mut reader: Box<dyn Read>, pstr: &str) -> Result<Vec<(u64, Vec<String>)>> {
+    let mut text = String::new();
+    reader
+        .read_to_string(&mut text)
+        .map_err(|e| data_err(pstr, format!("cannot read the file as UTF-8 text: {e}")))?;
+    Ok(text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            (
+                i as u64 + 1,
+                l.split_whitespace().map(str::to_string).collect(),
+            )
+        })
+        .collect())
+}
+
 impl RawTable {
     fn read(path: &Path, header: Header, delimiter: u8) -> Result<RawTable> {
         let pstr = path.display().to_string();
@@ -291,25 +335,17 @@ impl RawTable {
         } else {
             Box::new(std::io::BufReader::new(file))
         };
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .trim(csv::Trim::All)
-            .from_reader(reader);
-        let mut records = rdr.records();
+        let records = if delimiter == b' ' {
+            whitespace_records(reader, &pstr)?
+        } else {
+            csv_records(reader, &pstr, delimiter)?
+        };
         let mut names: Option<Vec<String>> = None;
         let mut sklearn_classes = None;
         let mut sklearn_rows = None;
         let mut rows = Vec::new();
         let mut first = true;
-        for rec in records.by_ref() {
-            let rec = rec.map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                data_err(&pstr, format!("line {line}: {e}"))
-            })?;
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            let fields: Vec<String> = rec.iter().map(|s| s.to_string()).collect();
+        for (line, fields) in records {
             if first {
                 first = false;
                 match header {
@@ -521,7 +557,8 @@ impl TabularCsv {
         self
     }
 
-    /// Sets the field delimiter (default `b','`).
+    /// Sets the field delimiter (default `b','`). `b' '` means any run of spaces or tabs
+    /// (as `numpy.loadtxt` reads scikit-learn's diabetes and linnerud files), without quoting.
     ///
     /// ```
     /// # use sinapsis::data::tabular::TabularCsv;

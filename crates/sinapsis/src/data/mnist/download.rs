@@ -68,10 +68,12 @@ impl DatasetKind {
     }
 
     /// The mirrors tried in order (torchvision's). Only `http://` and `file://` work in this
-    /// build.
+    /// build, so torchvision's S3 mirror is tried over plain http first (S3 serves both; the
+    /// MD5 check guards the content).
     pub fn mirrors(self) -> &'static [&'static str] {
         match self {
             DatasetKind::Mnist => &[
+                "http://ossci-datasets.s3.amazonaws.com/mnist/",
                 "https://ossci-datasets.s3.amazonaws.com/mnist/",
                 "http://yann.lecun.com/exdb/mnist/",
             ],
