@@ -14,8 +14,8 @@ use sinapsis::nn::loss::{BCELoss, MSELoss};
 use sinapsis::nn::{Linear, ModuleExt, ReLU, Sequential, Sigmoid};
 use sinapsis::optim::{SgdConfig, SGD};
 use sinapsis::train::{
-    interrupt, Callback, Context, Control, EarlyStopping, EpochLog, HistoryCsv, OutputKind,
-    StepLog, StepsCsv, StopReason, TrainConfig, Trainer,
+    evaluate, interrupt, Callback, Context, Control, EarlyStopping, EpochLog, EvalOptions,
+    HistoryCsv, OutputKind, StepLog, StepsCsv, StopReason, TrainConfig, Trainer,
 };
 use sinapsis::{DType, Result, Tensor};
 
@@ -94,6 +94,28 @@ fn circles_tutorial_reaches_97_percent() -> Result<()> {
     let acc = last.val_acc.unwrap();
     assert!(acc >= 0.97, "test accuracy {acc}");
     assert!(last.train_loss < history.epochs[0].train_loss);
+    let eval = evaluate(
+        &model,
+        &|o, t| bce.forward(o, t),
+        &test,
+        &EvalOptions {
+            output: OutputKind::Probabilities,
+            class_names: Some(vec!["outer".into(), "inner".into()]),
+            keep_predictions: true,
+            ..Default::default()
+        },
+    )?;
+    assert_eq!(eval.accuracy, Some(acc));
+    assert!((eval.loss - last.val_loss.unwrap()).abs() < 1e-12);
+    assert_eq!(eval.samples, 3300);
+    assert_eq!(eval.confusion_matrix.as_ref().unwrap().total(), 3300);
+    let report = eval.report.as_ref().unwrap();
+    assert_eq!(report.classes, vec!["outer", "inner"]);
+    assert!(report.macro_avg.f1 >= 0.97);
+    assert!(eval.roc_auc.unwrap() > 0.99, "{:?}", eval.roc_auc);
+    assert_eq!(eval.predictions.len(), 3300);
+    let json = serde_json::to_string(&eval).unwrap();
+    assert!(json.contains("\"confusion_matrix\"") && json.contains("\"roc_auc\""));
     let csv = std::fs::read_to_string(dir.join("history.csv")).unwrap();
     assert!(csv.starts_with("epoch,train_loss,train_acc,val_loss,val_acc,lr,time_s\n"));
     assert_eq!(csv.lines().count(), 101);

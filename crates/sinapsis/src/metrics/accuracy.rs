@@ -171,13 +171,15 @@ impl TopKAccuracy {
         }
         let classes = match output_layout(OP, output)? {
             OutputLayout::Classes { classes, .. } => classes,
-            OutputLayout::Binary { .. } => return Err(invalid(
-                OP,
-                format!(
+            OutputLayout::Binary { .. } => {
+                return Err(invalid(
+                    OP,
+                    format!(
                     "expected (B, C) scores with C > 1, got {}; use Accuracy for a binary model",
                     output.shape()
                 ),
-            )),
+                ))
+            }
         };
         let targets = class_targets(targets)?;
         let scores = output.to_f64_vec()?;

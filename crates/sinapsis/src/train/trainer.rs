@@ -57,9 +57,9 @@ pub struct Trainer {
 
 /// Sums over the batches of one pass (an epoch's training or validation part).
 #[derive(Default)]
-struct PassTotals {
+pub(super) struct PassTotals {
     loss_sum: f64,
-    samples: usize,
+    pub(super) samples: usize,
     correct: u64,
     counted: u64,
 }
@@ -68,6 +68,12 @@ impl PassTotals {
     fn add(&mut self, loss: f64, batch: usize) {
         self.loss_sum += loss * batch as f64;
         self.samples += batch;
+    }
+
+    /// Adds a batch's scalar loss tensor.
+    pub(super) fn add_loss(&mut self, loss: Tensor, batch: usize) -> Result<()> {
+        self.add(scalar_value(&loss)?, batch);
+        Ok(())
     }
 
     fn count(&mut self, output: &Tensor, target: &Tensor, kind: OutputKind) -> Result<()> {
@@ -81,7 +87,7 @@ impl PassTotals {
         Ok(())
     }
 
-    fn mean_loss(&self) -> f64 {
+    pub(super) fn mean_loss(&self) -> f64 {
         self.loss_sum / self.samples.max(1) as f64
     }
 
@@ -92,7 +98,7 @@ impl PassTotals {
 }
 
 /// `(input, target)` of a batch: its first and last fields.
-fn split_batch(batch: &Batch) -> Result<(&Tensor, &Tensor)> {
+pub(super) fn split_batch(batch: &Batch) -> Result<(&Tensor, &Tensor)> {
     match (batch.first(), batch.last()) {
         (Some(x), Some(y)) if batch.len() >= 2 => Ok((x, y)),
         _ => Err(Error::InvalidArgument {
