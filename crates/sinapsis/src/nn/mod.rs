@@ -11,6 +11,7 @@ mod linear;
 pub mod loss;
 mod module;
 mod norm;
+mod residual;
 
 pub use activation::{
     LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Softplus, Tanh, ELU, GELU,
@@ -22,3 +23,4 @@ pub use dropout::{Dropout, Dropout2d};
 pub use linear::Linear;
 pub use module::{Module, ModuleExt, StateDict};
 pub use norm::{BatchNorm1d, BatchNorm2d, LayerNorm};
+pub use residual::Residual;
