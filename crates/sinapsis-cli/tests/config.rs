@@ -1,0 +1,151 @@
+//! Shipped configs parse and build; error messages name the key path; --set; summary.
+
+use sinapsis_cli::config::Experiment;
+
+const BASE: &str = "[data]\nsource = \"circles\"\nn_samples = 200\n[model]\nlayers = [{ type = \"linear\", in = 2, out = 10 }, { type = \"relu\" }, { type = \"linear\", out = 1 }, { type = \"sigmoid\" }]\n[loss]\ntype = \"bce\"\n[optimizer]\ntype = \"sgd\"\nlr = 0.1\n";
+
+fn err(text: &str, sets: &[&str]) -> String {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    match Experiment::from_toml_str(text, "t.toml", &sets).and_then(|e| e.validate().map(|_| e)) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn shipped_configs_parse_and_build() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs");
+    for name in [
+        "circles",
+        "mnist_mlp",
+        "mnist_normalized",
+        "mnist_cnn",
+        "breast_cancer",
+    ] {
+        let exp = Experiment::load(format!("{root}/{name}.toml"), &[]).unwrap();
+        // The CSV path is relative to the workspace root.
+        if name != "breast_cancer" {
+            let spec = sinapsis_cli::build::data::describe(&exp).unwrap();
+            sinapsis_cli::build::model::build_for(&exp, &spec).unwrap();
+        }
+        let again =
+            Experiment::from_toml_str(&exp.resolved_toml().unwrap(), "resolved", &[]).unwrap();
+        assert_eq!(again, exp, "{name}");
+    }
+}
+
+#[test]
+fn circles_data_and_training_objects_build() {
+    let exp = Experiment::from_toml_str(BASE, "t", &["data.val_split=0.1".into()]).unwrap();
+    let data = sinapsis_cli::build::data::build_data(&exp).unwrap();
+    assert_eq!(data.test.len(), 50);
+    assert_eq!(data.train.len() + data.val.as_ref().unwrap().len(), 150);
+    let (model, _) = sinapsis_cli::build::model::build_for(&exp, &data.spec).unwrap();
+    use sinapsis::nn::{Module, ModuleExt};
+    let mut opt =
+        sinapsis_cli::build::optim::build_optimizer(&exp.optimizer, model.named_parameters())
+            .unwrap();
+    let batch = data.train.get_batch(&[0, 1, 2]).unwrap();
+    let loss = sinapsis_cli::build::loss::Loss::new(&exp.loss);
+    let l = loss
+        .forward(&model.forward(&batch[0]).unwrap(), &batch[1])
+        .unwrap();
+    l.backward().unwrap();
+    opt.step().unwrap();
+}
+
+#[test]
+fn syntax_error_has_line_and_column() {
+    let e = err("[data]\nsource = \n", &[]);
+    assert!(e.contains("line 2"), "{e}");
+}
+
+#[test]
+fn unknown_key_lists_expected() {
+    let e = err(&BASE.replace("lr = 0.1", "lrr = 0.1"), &[]);
+    assert!(
+        e.contains("unknown key 'optimizer.lrr' (expected one of: type, lr, momentum"),
+        "{e}"
+    );
+}
+
+#[test]
+fn wrong_type_names_path() {
+    let e = err(&BASE.replace("lr = 0.1", "lr = \"fast\""), &[]);
+    assert!(
+        e.contains("optimizer.lr: expected a float, got string \"fast\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_values_collected() {
+    let e = err(
+        BASE,
+        &[
+            "optimizer.lr=-1.0",
+            "training.epochs=0",
+            "data.test_size=1.5",
+        ],
+    );
+    assert!(e.contains("optimizer.lr"), "{e}");
+    assert!(e.contains("training.epochs"), "{e}");
+    assert!(e.contains("data.test_size"), "{e}");
+}
+
+#[test]
+fn incompatible_layer_sizes() {
+    let e = err(
+        &BASE.replace(
+            "{ type = \"linear\", out = 1 }",
+            "{ type = \"linear\", in = 5, out = 1 }",
+        ),
+        &[],
+    );
+    assert!(e.contains("model.layers[2]"), "{e}");
+}
+
+#[test]
+fn loss_output_mismatches() {
+    let e = err(&BASE.replace("out = 1 }", "out = 10 }"), &[]);
+    assert!(e.contains("needs 1 output"), "{e}");
+    let e = err(&BASE.replace(", { type = \"sigmoid\" }", ""), &[]);
+    assert!(e.contains("bce_with_logits"), "{e}");
+    let e = err(
+        &BASE
+            .replace(", { type = \"sigmoid\" }", "")
+            .replace("\"bce\"", "\"cross_entropy\""),
+        &[],
+    );
+    assert!(e.contains("cross_entropy"), "{e}");
+}
+
+#[test]
+fn cuda_device_is_refused() {
+    let e = err(BASE, &["training.device=\"cuda\""]);
+    assert!(
+        e.contains("training.device") && e.contains("no GPU backend"),
+        "{e}"
+    );
+}
+
+#[test]
+fn set_overrides_and_unknown_path() {
+    let exp = Experiment::from_toml_str(
+        BASE,
+        "t",
+        &["optimizer.lr=0.01".into(), "training.epochs=5".into()],
+    )
+    .unwrap();
+    assert_eq!(exp.optimizer.lr(), 0.01);
+    assert_eq!(exp.training.epochs, 5);
+    let e = err(BASE, &["optimiser.lr=0.01"]);
+    assert!(e.contains("unknown key 'optimiser'"), "{e}");
+}
+
+#[test]
+fn summary_circles() {
+    let exp = Experiment::from_toml_str(BASE, "t", &[]).unwrap();
+    let s = sinapsis_cli::summary::summary(&exp).unwrap();
+    assert!(s.contains("Total params: 41"), "{s}");
+}
