@@ -8,4 +8,5 @@
 pub mod build;
 pub mod config;
 pub mod overrides;
+pub mod run;
 pub mod summary;

@@ -60,24 +60,66 @@ enum PlotCommand {
     },
 }
 
+fn run(command: Command) -> sinapsis::Result<ExitCode> {
+    use sinapsis_cli::run;
+    match command {
+        Command::Train { config, out, set } => {
+            let outcome = run::train::train(&config, out.as_deref(), &set)?;
+            Ok(exit_for(&outcome.history))
+        }
+        Command::Resume { run_dir } => Ok(exit_for(&run::train::resume(&run_dir)?.history)),
+        Command::Eval { run_dir, data } => {
+            run::eval::eval(&run_dir, data.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Predict {
+            run_dir,
+            input,
+            out,
+        } => {
+            run::predict::predict(&run_dir, &input, out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Summary { config_or_run_dir } => {
+            print!(
+                "{}",
+                sinapsis_cli::summary::summary_of_path(&config_or_run_dir)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plot {
+            what: PlotCommand::Activations { out, names },
+        } => {
+            let out = out.unwrap_or_else(|| PathBuf::from("activations.png"));
+            let names: Vec<&str> = if names.is_empty() {
+                sinapsis::plot::activation_names().to_vec()
+            } else {
+                names.iter().map(String::as_str).collect()
+            };
+            sinapsis::plot::activation_curves(&out, &names)?;
+            println!("wrote {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// 0 when training ended normally; 3 after a NaN loss; 130 after Ctrl-C (the shell's
+/// convention for SIGINT).
+fn exit_for(history: &sinapsis::train::History) -> ExitCode {
+    match history.stop {
+        sinapsis::train::StopReason::NonFiniteLoss { .. } => ExitCode::from(3),
+        sinapsis::train::StopReason::Interrupted { .. } => ExitCode::from(130),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Summary { config_or_run_dir } => {
-            match sinapsis_cli::summary::summary_of_path(&config_or_run_dir) {
-                Ok(s) => {
-                    print!("{s}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
-        _ => {
-            eprintln!("not wired yet");
-            ExitCode::from(2)
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
         }
     }
 }

@@ -10,7 +10,7 @@ use sinapsis::data::tabular::{Header, Missing, TabularCsv, Task};
 use sinapsis::data::transforms::*;
 use sinapsis::{DType, Error, Generator, Result, Tensor};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// What the model needs to know about the data before any sample is loaded.
 #[derive(Clone, Debug, PartialEq)]
@@ -317,11 +317,24 @@ fn generate(exp: &Experiment) -> Result<(Tensor, Tensor, DataSpec)> {
 }
 
 /// A data set whose image batches go through transforms (then, optionally, flattened).
+///
+/// Random augmentations draw from a generator seeded by the run's seed and the batch's
+/// indices: the same batch gets the same augmentation whatever the worker count, and a
+/// resumed run sees exactly the batches the uninterrupted one would have (shuffled indices
+/// differ from epoch to epoch, so augmentations do too).
 struct Transformed {
     inner: Arc<dyn Dataset>,
     steps: Compose,
     flat: bool,
-    rng: Mutex<Generator>,
+    seed: u64,
+}
+
+/// FNV-1a over the indices, mixed into the seed through the loader's epoch-seed mixer.
+fn batch_seed(seed: u64, indices: &[usize]) -> u64 {
+    let hash = indices.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &i| {
+        (h ^ i as u64).wrapping_mul(0x0100_0000_01b3)
+    });
+    sinapsis::data::loader::epoch_seed(seed, hash)
 }
 
 impl Dataset for Transformed {
@@ -337,10 +350,7 @@ impl Dataset for Transformed {
     fn get_batch(&self, indices: &[usize]) -> Result<sinapsis::data::dataset::Batch> {
         let mut b = self.inner.get_batch(indices)?;
         if !self.steps.steps.is_empty() {
-            let mut g = self.rng.lock().map_err(|_| Error::InvalidArgument {
-                op: "data",
-                msg: "transform generator poisoned".into(),
-            })?;
+            let mut g = Generator::new(batch_seed(self.seed, indices));
             b[0] = self.steps.apply(&b[0], &mut g)?;
         }
         if self.flat {
@@ -392,7 +402,7 @@ fn build_images(exp: &Experiment) -> Result<Data> {
             inner: ds,
             steps,
             flat: d.flatten,
-            rng: Mutex::new(Generator::new(exp.seed.wrapping_add(salt))),
+            seed: exp.seed.wrapping_add(salt),
         })
     };
     let train_raw: Arc<dyn Dataset> = Arc::new(Mnist::load_kind(&dir, Split::Train, kind)?);

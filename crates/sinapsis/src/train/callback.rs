@@ -19,6 +19,8 @@ pub struct Context<'a> {
     pub epoch: u64,
     /// Optimizer steps taken.
     pub step: u64,
+    /// Batches of the current epoch already trained on (0 between epochs).
+    pub batch: u64,
     /// The logs of the completed epochs.
     pub history: Vec<EpochLog>,
     /// The training loader's seed: with the epoch it fixes the batch order, so a checkpoint

@@ -4,6 +4,7 @@
 //! same pieces.
 
 mod callback;
+mod checkpointing;
 mod config;
 mod csv_log;
 mod early_stopping;
@@ -14,6 +15,7 @@ mod progress;
 mod trainer;
 
 pub use callback::{Callback, Context, Control};
+pub use checkpointing::{restore_run, ModelCheckpoint, ResumePoint};
 pub use config::{Interval, OutputKind, TrainConfig};
 pub use csv_log::{history_csv, HistoryCsv, StepsCsv};
 pub use early_stopping::{BestTracker, EarlyStopping, Mode};

@@ -52,6 +52,7 @@ pub struct Trainer {
     callbacks: Vec<Box<dyn Callback>>,
     start_epoch: u64,
     start_step: u64,
+    skip_batches: u64,
     past: Vec<EpochLog>,
 }
 
@@ -138,6 +139,7 @@ impl Trainer {
             callbacks: Vec::new(),
             start_epoch: 0,
             start_step: 0,
+            skip_batches: 0,
             past: Vec::new(),
         }
     }
@@ -207,6 +209,7 @@ impl Trainer {
             scheduler,
             epoch: self.start_epoch,
             step: self.start_step,
+            batch: 0,
             history: std::mem::take(&mut self.past),
             loader_seed: train.seed_value(),
         };
@@ -286,6 +289,7 @@ impl Trainer {
                 .unwrap_or(0.0);
             log.time_s = started.elapsed().as_secs_f64();
             ctx.epoch = epoch;
+            ctx.batch = 0;
             let mut control = Control::Continue;
             for cb in &mut self.callbacks {
                 if let Control::Stop(reason) = cb.on_epoch_end(ctx, &mut log)? {
@@ -315,8 +319,11 @@ impl Trainer {
         ctx.optimizer.zero_grad();
         let mut totals = PassTotals::default();
         let batches = train.len();
-        for (i, batch) in train.iter_epoch(epoch - 1).enumerate() {
+        let skip = std::mem::take(&mut self.skip_batches) as usize;
+        ctx.batch = skip as u64;
+        for (i, batch) in train.iter_epoch(epoch - 1).enumerate().skip(skip) {
             let batch = batch?;
+            ctx.batch = i as u64 + 1;
             let (x, y) = split_batch(&batch)?;
             let output = ctx.model.forward(x)?;
             let loss = loss_fn(&output, y)?;

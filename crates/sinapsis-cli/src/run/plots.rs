@@ -1,0 +1,188 @@
+//! The run's plots (`plots/*.png`): loss and accuracy curves, per-step loss, confusion
+//! matrix, decision boundary and data scatter for 2-D inputs, misclassified images.
+
+use std::path::Path;
+
+use sinapsis::data::dataset::Dataset;
+use sinapsis::nn::{Module, ModuleExt};
+use sinapsis::plot::{self, ImageTile, Marker, ScatterGroup, Series};
+use sinapsis::train::{Evaluation, History, OutputKind};
+use sinapsis::{no_grad, DType, Result, Tensor};
+
+use super::folder;
+use super::session::Session;
+
+/// A plot written into the run folder.
+pub struct PlotFile {
+    /// What it shows.
+    pub title: String,
+    /// Path relative to the run folder (for report.md).
+    pub relative_path: String,
+}
+
+/// Which plots to make: `output.plots` if set, else all that apply.
+fn wanted(session: &Session, name: &str) -> bool {
+    match &session.exp.output.plots {
+        Some(list) => list.iter().any(|p| p == name),
+        None => true,
+    }
+}
+
+fn series(name: &str, history: &History, metric: &str, scale: f64) -> Option<Series> {
+    let (x, y): (Vec<f64>, Vec<f64>) = history
+        .epochs
+        .iter()
+        .filter_map(|e| e.metric(metric).map(|v| (e.epoch as f64, v * scale)))
+        .unzip();
+    (!y.is_empty()).then(|| Series {
+        name: name.to_string(),
+        x,
+        y,
+    })
+}
+
+/// Every sample of a data set as one batch.
+fn all_samples(ds: &dyn Dataset) -> Result<Vec<Tensor>> {
+    let idx: Vec<usize> = (0..ds.len()).collect();
+    ds.get_batch(&idx)
+}
+
+fn points_and_labels(ds: &dyn Dataset) -> Result<(Vec<[f64; 2]>, Vec<usize>)> {
+    let b = all_samples(ds)?;
+    let x = b[0].to_dtype(DType::F64)?.to_vec::<f64>()?;
+    let y = b[b.len() - 1].to_dtype(DType::F64)?.to_vec::<f64>()?;
+    let points = x.chunks(2).map(|p| [p[0], p[1]]).collect();
+    let cols = y.len() / b[0].dims()[0].max(1);
+    let labels = y.chunks(cols.max(1)).map(|r| r[0].max(0.0) as usize).collect();
+    Ok((points, labels))
+}
+
+/// Class-1 probability (binary) or the predicted class (multiclass) at each point.
+fn boundary_values(model: &dyn Module, kind: OutputKind, pts: &[[f64; 2]]) -> Result<Vec<f64>> {
+    let _guard = no_grad();
+    model.eval();
+    let flat: Vec<f32> = pts.iter().flat_map(|p| [p[0] as f32, p[1] as f32]).collect();
+    let out = model.forward(&Tensor::from_vec(flat, (pts.len(), 2))?)?;
+    let cols = if out.rank() == 2 { out.dims()[1] } else { 1 };
+    if cols == 1 {
+        let out = match kind {
+            OutputKind::Logits => out.sigmoid()?,
+            _ => out,
+        };
+        return out.to_dtype(DType::F64)?.to_vec::<f64>();
+    }
+    let classes = sinapsis::metrics::predicted_classes(&out, 0.5)?;
+    Ok(classes.into_iter().map(|c| c as f64).collect())
+}
+
+/// Writes the plots that apply to this run; returns what was written.
+///
+/// # Errors
+/// A plot that cannot be rendered or written.
+pub fn make_plots(
+    session: &Session,
+    run_dir: &Path,
+    history: &History,
+    eval: &Evaluation,
+) -> Result<Vec<PlotFile>> {
+    let dir = run_dir.join(folder::PLOTS);
+    std::fs::create_dir_all(&dir).map_err(|e| folder::io_err(&dir, e))?;
+    let mut made = Vec::new();
+    let mut add = |file: &str, title: &str| {
+        made.push(PlotFile {
+            title: title.to_string(),
+            relative_path: format!("{}/{file}", folder::PLOTS),
+        });
+        dir.join(file)
+    };
+    if wanted(session, "loss") {
+        let s: Vec<Series> = [
+            series("train", history, "train_loss", 1.0),
+            series("validation", history, "val_loss", 1.0),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        plot::line_chart(&add("loss.png", "Loss per epoch"), "Loss per epoch", "epoch", "loss", &s)?;
+    }
+    let steps = run_dir.join(folder::STEPS);
+    if wanted(session, "loss") && steps.is_file() {
+        let text = std::fs::read_to_string(&steps).map_err(|e| folder::io_err(&steps, e))?;
+        let (x, y): (Vec<f64>, Vec<f64>) = text
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split(',');
+                let step = f.next()?.parse().ok()?;
+                let loss = f.nth(1)?.parse().ok()?;
+                Some((step, loss))
+            })
+            .unzip();
+        let s = [Series { name: "train (per step)".into(), x, y }];
+        plot::line_chart(&add("loss_steps.png", "Loss per step"), "Loss per step", "step", "loss", &s)?;
+    }
+    if session.output_kind().is_classification() && wanted(session, "accuracy") {
+        let s: Vec<Series> = [
+            series("train", history, "train_acc", 100.0),
+            series("validation", history, "val_acc", 100.0),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        plot::line_chart(&add("accuracy.png", "Accuracy per epoch"), "Accuracy per epoch", "epoch", "accuracy (%)", &s)?;
+    }
+    if let (Some(cm), true) = (&eval.confusion_matrix, wanted(session, "confusion_matrix")) {
+        let names = &session.data.spec.class_names;
+        let names: Vec<String> = if names.len() == cm.num_classes() {
+            names.clone()
+        } else {
+            (0..cm.num_classes()).map(|i| i.to_string()).collect()
+        };
+        plot::confusion_matrix(&add("confusion_matrix.png", "Confusion matrix (test)"), &cm.counts(), &names, "Confusion matrix (test)")?;
+    }
+    let two_d = session.data.spec.input_shape == [2];
+    let classification = session.output_kind().is_classification();
+    if two_d && classification && wanted(session, "data") {
+        let (train_pts, train_lbl) = points_and_labels(&*session.data.train)?;
+        let (test_pts, test_lbl) = points_and_labels(&*session.data.test)?;
+        let groups = [
+            ScatterGroup { name: "train".into(), points: train_pts, labels: train_lbl, marker: Marker::Circle },
+            ScatterGroup { name: "test".into(), points: test_pts, labels: test_lbl, marker: Marker::Cross },
+        ];
+        plot::scatter(&add("data.png", "Data (train and test)"), "Data (train and test)", &groups)?;
+    }
+    if two_d && classification && wanted(session, "decision_boundary") {
+        let (pts, lbl) = points_and_labels(&*session.data.test)?;
+        let kind = session.output_kind();
+        let model: &dyn Module = &session.model;
+        let predict = |p: &[[f64; 2]]| boundary_values(model, kind, p);
+        plot::decision_boundary(&add("decision_boundary.png", "Decision boundary (test data)"), "Decision boundary (test data)", &predict, &pts, &lbl)?;
+    }
+    let images = session.exp.data.source.is_image();
+    if images && !eval.predictions.is_empty() && wanted(session, "misclassified") {
+        let wrong: Vec<usize> = (0..eval.predictions.len())
+            .filter(|&i| eval.predictions[i] != eval.targets[i])
+            .take(36)
+            .collect();
+        if !wrong.is_empty() {
+            let batch = session.data.test.get_batch(&wrong)?;
+            let px = batch[0].to_dtype(DType::F32)?.contiguous()?.to_vec::<f32>()?;
+            let size = px.len() / wrong.len();
+            let side = (size as f64).sqrt() as usize;
+            let names = &session.data.spec.class_names;
+            let name = |c: usize| names.get(c).cloned().unwrap_or_else(|| c.to_string());
+            let tiles: Vec<ImageTile> = wrong
+                .iter()
+                .zip(px.chunks(size))
+                .map(|(&i, p)| ImageTile {
+                    pixels: p.to_vec(),
+                    height: side,
+                    width: size / side.max(1),
+                    caption: format!("true {} / pred {}", name(eval.targets[i]), name(eval.predictions[i])),
+                })
+                .collect();
+            plot::image_grid(&add("misclassified.png", "Misclassified test images"), "Misclassified test images", &tiles)?;
+        }
+    }
+    Ok(made)
+}
