@@ -44,6 +44,8 @@ const BORDER: RGBColor = RGBColor(40, 40, 40);
 /// # std::fs::remove_file(&path).ok();
 /// # Ok(()) }
 /// ```
+// The closure type is spelled out so callers see exactly what `predict` receives and returns.
+#[allow(clippy::type_complexity)]
 pub fn decision_boundary(
     path: &Path,
     title: &str,

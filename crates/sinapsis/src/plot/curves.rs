@@ -234,6 +234,29 @@ mod tests {
     }
 
     #[test]
+    fn title_text_is_drawn_in_memory() {
+        let series = [Series {
+            name: "train".into(),
+            x: vec![0.0, 1.0],
+            y: vec![1.0, 0.5],
+        }];
+        let chart = LineChart {
+            title: "Loss",
+            x_label: "epoch",
+            y_label: "loss",
+            series: &series,
+        };
+        let (rgb, (w, _)) = crate::plot::render_rgb(&chart).unwrap();
+        // The caption sits in the top 45 rows; the font must have put dark pixels there.
+        let title_rows = &rgb[..45 * w as usize * 3];
+        let dark = title_rows
+            .chunks(3)
+            .filter(|p| p.iter().all(|&c| c < 100))
+            .count();
+        assert!(dark > 30, "{dark} dark pixels in the title area");
+    }
+
+    #[test]
     fn thinning_keeps_extremes() {
         let mut run: Vec<(f64, f64)> = (0..100_000).map(|i| (i as f64, 0.0)).collect();
         run[54_321].1 = 9.0;
