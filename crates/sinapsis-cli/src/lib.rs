@@ -2,7 +2,6 @@
 //! `--set` overrides ([`overrides`]), builders of data, model, loss and optimizer
 //! ([`build`]) and the model [`summary`].
 
-
 // NOTE: `!(x >= 0.0)` is deliberate: it also rejects NaN.
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::type_complexity)]
 pub mod build;

@@ -53,7 +53,10 @@ fn points_and_labels(ds: &dyn Dataset) -> Result<(Vec<[f64; 2]>, Vec<usize>)> {
     let y = b[b.len() - 1].to_dtype(DType::F64)?.to_vec::<f64>()?;
     let points = x.chunks(2).map(|p| [p[0], p[1]]).collect();
     let cols = y.len() / b[0].dims()[0].max(1);
-    let labels = y.chunks(cols.max(1)).map(|r| r[0].max(0.0) as usize).collect();
+    let labels = y
+        .chunks(cols.max(1))
+        .map(|r| r[0].max(0.0) as usize)
+        .collect();
     Ok((points, labels))
 }
 
@@ -61,7 +64,10 @@ fn points_and_labels(ds: &dyn Dataset) -> Result<(Vec<[f64; 2]>, Vec<usize>)> {
 fn boundary_values(model: &dyn Module, kind: OutputKind, pts: &[[f64; 2]]) -> Result<Vec<f64>> {
     let _guard = no_grad();
     model.eval();
-    let flat: Vec<f32> = pts.iter().flat_map(|p| [p[0] as f32, p[1] as f32]).collect();
+    let flat: Vec<f32> = pts
+        .iter()
+        .flat_map(|p| [p[0] as f32, p[1] as f32])
+        .collect();
     let out = model.forward(&Tensor::from_vec(flat, (pts.len(), 2))?)?;
     let cols = if out.rank() == 2 { out.dims()[1] } else { 1 };
     if cols == 1 {
@@ -103,7 +109,13 @@ pub fn make_plots(
         .into_iter()
         .flatten()
         .collect();
-        plot::line_chart(&add("loss.png", "Loss per epoch"), "Loss per epoch", "epoch", "loss", &s)?;
+        plot::line_chart(
+            &add("loss.png", "Loss per epoch"),
+            "Loss per epoch",
+            "epoch",
+            "loss",
+            &s,
+        )?;
     }
     let steps = run_dir.join(folder::STEPS);
     if wanted(session, "loss") && steps.is_file() {
@@ -113,13 +125,23 @@ pub fn make_plots(
             .skip(1)
             .filter_map(|l| {
                 let mut f = l.split(',');
-                let step = f.next()?.parse().ok()?;
-                let loss = f.nth(1)?.parse().ok()?;
+                let step: f64 = f.next()?.parse().ok()?;
+                let loss: f64 = f.nth(1)?.parse().ok()?;
                 Some((step, loss))
             })
             .unzip();
-        let s = [Series { name: "train (per step)".into(), x, y }];
-        plot::line_chart(&add("loss_steps.png", "Loss per step"), "Loss per step", "step", "loss", &s)?;
+        let s = [Series {
+            name: "train (per step)".into(),
+            x,
+            y,
+        }];
+        plot::line_chart(
+            &add("loss_steps.png", "Loss per step"),
+            "Loss per step",
+            "step",
+            "loss",
+            &s,
+        )?;
     }
     if session.output_kind().is_classification() && wanted(session, "accuracy") {
         let s: Vec<Series> = [
@@ -129,7 +151,13 @@ pub fn make_plots(
         .into_iter()
         .flatten()
         .collect();
-        plot::line_chart(&add("accuracy.png", "Accuracy per epoch"), "Accuracy per epoch", "epoch", "accuracy (%)", &s)?;
+        plot::line_chart(
+            &add("accuracy.png", "Accuracy per epoch"),
+            "Accuracy per epoch",
+            "epoch",
+            "accuracy (%)",
+            &s,
+        )?;
     }
     if let (Some(cm), true) = (&eval.confusion_matrix, wanted(session, "confusion_matrix")) {
         let names = &session.data.spec.class_names;
@@ -138,7 +166,12 @@ pub fn make_plots(
         } else {
             (0..cm.num_classes()).map(|i| i.to_string()).collect()
         };
-        plot::confusion_matrix(&add("confusion_matrix.png", "Confusion matrix (test)"), &cm.counts(), &names, "Confusion matrix (test)")?;
+        plot::confusion_matrix(
+            &add("confusion_matrix.png", "Confusion matrix (test)"),
+            &cm.counts(),
+            &names,
+            "Confusion matrix (test)",
+        )?;
     }
     let two_d = session.data.spec.input_shape == [2];
     let classification = session.output_kind().is_classification();
@@ -146,17 +179,37 @@ pub fn make_plots(
         let (train_pts, train_lbl) = points_and_labels(&*session.data.train)?;
         let (test_pts, test_lbl) = points_and_labels(&*session.data.test)?;
         let groups = [
-            ScatterGroup { name: "train".into(), points: train_pts, labels: train_lbl, marker: Marker::Circle },
-            ScatterGroup { name: "test".into(), points: test_pts, labels: test_lbl, marker: Marker::Cross },
+            ScatterGroup {
+                name: "train".into(),
+                points: train_pts,
+                labels: train_lbl,
+                marker: Marker::Circle,
+            },
+            ScatterGroup {
+                name: "test".into(),
+                points: test_pts,
+                labels: test_lbl,
+                marker: Marker::Cross,
+            },
         ];
-        plot::scatter(&add("data.png", "Data (train and test)"), "Data (train and test)", &groups)?;
+        plot::scatter(
+            &add("data.png", "Data (train and test)"),
+            "Data (train and test)",
+            &groups,
+        )?;
     }
     if two_d && classification && wanted(session, "decision_boundary") {
         let (pts, lbl) = points_and_labels(&*session.data.test)?;
         let kind = session.output_kind();
         let model: &dyn Module = &session.model;
         let predict = |p: &[[f64; 2]]| boundary_values(model, kind, p);
-        plot::decision_boundary(&add("decision_boundary.png", "Decision boundary (test data)"), "Decision boundary (test data)", &predict, &pts, &lbl)?;
+        plot::decision_boundary(
+            &add("decision_boundary.png", "Decision boundary (test data)"),
+            "Decision boundary (test data)",
+            &predict,
+            &pts,
+            &lbl,
+        )?;
     }
     let images = session.exp.data.source.is_image();
     if images && !eval.predictions.is_empty() && wanted(session, "misclassified") {
@@ -166,7 +219,10 @@ pub fn make_plots(
             .collect();
         if !wrong.is_empty() {
             let batch = session.data.test.get_batch(&wrong)?;
-            let px = batch[0].to_dtype(DType::F32)?.contiguous()?.to_vec::<f32>()?;
+            let px = batch[0]
+                .to_dtype(DType::F32)?
+                .contiguous()?
+                .to_vec::<f32>()?;
             let size = px.len() / wrong.len();
             let side = (size as f64).sqrt() as usize;
             let names = &session.data.spec.class_names;
@@ -178,10 +234,18 @@ pub fn make_plots(
                     pixels: p.to_vec(),
                     height: side,
                     width: size / side.max(1),
-                    caption: format!("true {} / pred {}", name(eval.targets[i]), name(eval.predictions[i])),
+                    caption: format!(
+                        "true {} / pred {}",
+                        name(eval.targets[i]),
+                        name(eval.predictions[i])
+                    ),
                 })
                 .collect();
-            plot::image_grid(&add("misclassified.png", "Misclassified test images"), "Misclassified test images", &tiles)?;
+            plot::image_grid(
+                &add("misclassified.png", "Misclassified test images"),
+                "Misclassified test images",
+                &tiles,
+            )?;
         }
     }
     Ok(made)

@@ -32,17 +32,25 @@ fn read_csv_rows(path: &Path, width: usize) -> Result<Tensor> {
             continue;
         }
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-        let parsed: std::result::Result<Vec<f32>, _> = fields.iter().map(|f| f.parse::<f32>()).collect();
+        let parsed: std::result::Result<Vec<f32>, _> =
+            fields.iter().map(|f| f.parse::<f32>()).collect();
         let Ok(row) = parsed else {
             if i == 0 {
                 continue; // header
             }
-            return Err(bad(path, format!("line {}: expected {width} numbers, got '{line}'", i + 1)));
+            return Err(bad(
+                path,
+                format!("line {}: expected {width} numbers, got '{line}'", i + 1),
+            ));
         };
         if row.len() != width {
             return Err(bad(
                 path,
-                format!("line {}: {} fields, the model takes {width} features", i + 1, row.len()),
+                format!(
+                    "line {}: {} fields, the model takes {width} features",
+                    i + 1,
+                    row.len()
+                ),
             ));
         }
         values.extend(row);
@@ -63,7 +71,9 @@ fn read_images(path: &Path) -> Result<Tensor> {
         decoder.set_transformations(png::Transformations::normalize_to_color8());
         let mut reader = decoder.read_info().map_err(|e| bad(path, e.to_string()))?;
         let mut buf = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut buf).map_err(|e| bad(path, e.to_string()))?;
+        let info = reader
+            .next_frame(&mut buf)
+            .map_err(|e| bad(path, e.to_string()))?;
         let channels = info.color_type.samples();
         let (h, w) = (info.height as usize, info.width as usize);
         // Luminance from the colour channels; alpha ignored.
@@ -82,7 +92,13 @@ fn read_images(path: &Path) -> Result<Tensor> {
     }
     let idx = read_idx(path)?;
     if idx.dims.len() != 3 {
-        return Err(bad(path, format!("expected an IDX images file (N x H x W), got dims {:?}", idx.dims)));
+        return Err(bad(
+            path,
+            format!(
+                "expected an IDX images file (N x H x W), got dims {:?}",
+                idx.dims
+            ),
+        ));
     }
     let px: Vec<f32> = idx.data.iter().map(|&p| f32::from(p) / 255.0).collect();
     Tensor::from_vec(px, (idx.dims[0], 1, idx.dims[1], idx.dims[2]))
@@ -98,10 +114,20 @@ fn inputs(session: &Session, input: &Path) -> Result<Tensor> {
         let images = read_images(input)?;
         let want = [28usize, 28];
         if images.dims()[2..] != want {
-            return Err(bad(input, format!("images are {:?}, the model takes 28 x 28", &images.dims()[2..])));
+            return Err(bad(
+                input,
+                format!(
+                    "images are {:?}, the model takes 28 x 28",
+                    &images.dims()[2..]
+                ),
+            ));
         }
         let x = transforms.apply(&images, &mut g)?;
-        return if spec.input_shape.len() == 1 { x.flatten(1, -1) } else { Ok(x) };
+        return if spec.input_shape.len() == 1 {
+            x.flatten(1, -1)
+        } else {
+            Ok(x)
+        };
     }
     let width = spec.input_shape.iter().product();
     transforms.apply(&read_csv_rows(input, width)?, &mut g)
@@ -130,7 +156,11 @@ pub fn predict(run_dir: &Path, input: &Path, out: Option<&Path>) -> Result<()> {
         }
     } else {
         let probs = if cols == 1 {
-            let p1 = if kind == OutputKind::Logits { y.sigmoid()? } else { y.clone() };
+            let p1 = if kind == OutputKind::Logits {
+                y.sigmoid()?
+            } else {
+                y.clone()
+            };
             let p1 = p1.reshape((n, 1))?;
             Tensor::cat(&[p1.neg()?.add_scalar(1.0)?, p1], 1)?
         } else if kind == OutputKind::Logits {
@@ -142,8 +172,14 @@ pub fn predict(run_dir: &Path, input: &Path, out: Option<&Path>) -> Result<()> {
         let header: Vec<String> = (0..k).map(|c| format!("p_{c}")).collect();
         let _ = writeln!(csv, "index,class,name,{}", header.join(","));
         for (i, row) in probs.to_vec::<f64>()?.chunks(k).enumerate() {
-            let class = row.iter().enumerate().fold(0, |b, (j, p)| if *p > row[b] { j } else { b });
-            let name = names.get(class).cloned().unwrap_or_else(|| class.to_string());
+            let class = row
+                .iter()
+                .enumerate()
+                .fold(0, |b, (j, p)| if *p > row[b] { j } else { b });
+            let name = names
+                .get(class)
+                .cloned()
+                .unwrap_or_else(|| class.to_string());
             let ps: Vec<String> = row.iter().map(|p| format!("{p:.6}")).collect();
             let _ = writeln!(csv, "{i},{class},{name},{}", ps.join(","));
         }

@@ -82,7 +82,12 @@ pub fn print_evaluation(eval: &Evaluation) {
 ///
 /// # Errors
 /// Failing evaluation or I/O.
-pub fn finish_run(session: &Session, run_dir: &Path, history: &History, seconds: f64) -> Result<()> {
+pub fn finish_run(
+    session: &Session,
+    run_dir: &Path,
+    history: &History,
+    seconds: f64,
+) -> Result<()> {
     let eval = evaluate_test(session, true)?;
     print_evaluation(&eval);
     let best_epoch = history
@@ -105,7 +110,10 @@ pub fn finish_run(session: &Session, run_dir: &Path, history: &History, seconds:
     let plots = make_plots(session, run_dir, history, &eval)?;
     let report = report_markdown(session, history, &eval, &plots, seconds);
     write_atomic(&run_dir.join(folder::REPORT), report.as_bytes())?;
-    println!("\nrun folder: {} (report.md, metrics.json, history.csv, plots/)", run_dir.display());
+    println!(
+        "\nrun folder: {} (report.md, metrics.json, history.csv, plots/)",
+        run_dir.display()
+    );
     if !history.stop.is_success() {
         println!("note: {}", history.stop);
     }
@@ -153,7 +161,11 @@ pub fn report_markdown(
         seconds
     );
     md.push_str("\n## Test metrics\n\n");
-    let _ = writeln!(md, "| metric | value |\n|---|---|\n| loss | {:.4} |", eval.loss);
+    let _ = writeln!(
+        md,
+        "| metric | value |\n|---|---|\n| loss | {:.4} |",
+        eval.loss
+    );
     if let Some(a) = eval.accuracy {
         let _ = writeln!(md, "| accuracy | {:.2}% |", 100.0 * a);
     }
@@ -202,7 +214,11 @@ pub fn report_markdown(
     if !plots.is_empty() {
         md.push_str("\n## Plots\n\n");
         for p in plots {
-            let _ = writeln!(md, "### {}\n\n![{}]({})\n", p.title, p.title, p.relative_path);
+            let _ = writeln!(
+                md,
+                "### {}\n\n![{}]({})\n",
+                p.title, p.title, p.relative_path
+            );
         }
     }
     md.push_str(

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use sinapsis::checkpoint::{load_model, write_atomic, CheckpointMeta};
+use sinapsis::optim::lr_scheduler::LRScheduler;
 use sinapsis::train::{
-    restore_run, EarlyStopping, History, HistoryCsv, ModelCheckpoint, Mode, ProgressBar,
-    StepsCsv, TrainConfig, Trainer,
+    restore_run, EarlyStopping, History, HistoryCsv, Mode, ModelCheckpoint, ProgressBar, StepsCsv,
+    TrainConfig, Trainer,
 };
 use sinapsis::Result;
 
@@ -69,7 +70,10 @@ fn run(mut session: Session, run_dir: &Path, resume: Option<&Path>) -> Result<Tr
             last,
             &session.model,
             session.optimizer.as_mut(),
-            session.scheduler.as_mut().map(|(s, _)| s.as_mut()),
+            session
+                .scheduler
+                .as_mut()
+                .map(|(s, _)| s.as_mut() as &mut dyn LRScheduler),
         )?;
         println!(
             "resuming {} after epoch {} (step {})",
@@ -119,7 +123,10 @@ fn run(mut session: Session, run_dir: &Path, resume: Option<&Path>) -> Result<Tr
         &session.model,
         &|o, y| loss.forward(o, y),
         session.optimizer.as_mut(),
-        session.scheduler.as_mut().map(|(s, _)| s.as_mut() as _),
+        session
+            .scheduler
+            .as_mut()
+            .map(|(s, _)| s.as_mut() as &mut dyn LRScheduler),
         train,
         val,
     )?;
@@ -151,7 +158,11 @@ pub fn train(config: &Path, out: Option<&Path>, overrides: &[String]) -> Result<
     println!("run folder: {}", run_dir.display());
     print!(
         "{}",
-        crate::summary::render(&session.layers, &session.data.spec.input_shape, exp.training.batch_size)
+        crate::summary::render(
+            &session.layers,
+            &session.data.spec.input_shape,
+            exp.training.batch_size
+        )
     );
     run(session, &run_dir, None)
 }

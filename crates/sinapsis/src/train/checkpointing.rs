@@ -13,9 +13,9 @@ use super::callback::{Callback, Context, Control};
 use super::early_stopping::{BestTracker, Mode};
 use super::log::{EpochLog, StopReason};
 use crate::checkpoint::{save_model, Checkpoint, CheckpointMeta, RngState, SamplerState};
+use crate::nn::Module;
 use crate::optim::lr_scheduler::LRScheduler;
 use crate::optim::Optimizer;
-use crate::nn::Module;
 use crate::random::with_default_generator;
 use crate::{Error, Result};
 

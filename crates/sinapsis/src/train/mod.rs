@@ -12,6 +12,7 @@ mod evaluate;
 pub mod interrupt;
 mod log;
 mod progress;
+mod tensorboard_log;
 mod trainer;
 
 pub use callback::{Callback, Context, Control};
@@ -22,4 +23,5 @@ pub use early_stopping::{BestTracker, EarlyStopping, Mode};
 pub use evaluate::{evaluate, EvalOptions, Evaluation};
 pub use log::{EpochLog, History, StepLog, StopReason};
 pub use progress::{format_epoch_line, ProgressBar};
+pub use tensorboard_log::TensorBoardLogger;
 pub use trainer::{evaluate_loss, LossFn, Trainer};

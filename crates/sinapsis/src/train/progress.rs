@@ -71,7 +71,7 @@ pub fn format_epoch_line(log: &EpochLog, epochs: u64) -> String {
     for (k, v) in &log.extra {
         line += &format!("  {k} {v:.4}");
     }
-    line += &format!("  lr {:.3e}  {:.2}s", log.lr, log.time_s);
+    line += &format!("  lr {:.3e}  {:.3}s", log.lr, log.time_s);
     line
 }
 

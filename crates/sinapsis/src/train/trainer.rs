@@ -172,6 +172,14 @@ impl Trainer {
         self
     }
 
+    /// Continues inside an epoch: the next epoch skips its first `batches` batches (those
+    /// trained on before an interruption). Its logged training loss and accuracy then cover
+    /// only the remaining batches.
+    pub fn skip_batches(mut self, batches: u64) -> Trainer {
+        self.skip_batches = batches;
+        self
+    }
+
     /// The settings.
     pub fn config(&self) -> &TrainConfig {
         &self.config

@@ -1,1 +1,0 @@
-//! TensorBoard event files (`torch.utils.tensorboard.SummaryWriter`).
