@@ -132,7 +132,7 @@ fn bad_run_folders_and_configs_are_clear_errors() {
     let out = temp_dir("bad");
     let err = eval::eval(&out, None).unwrap_err().to_string();
     assert!(err.contains("not a run folder"), "{err}");
-    let err = train::resume(&out).unwrap_err().to_string();
+    let err = train::resume(&out).err().unwrap().to_string();
     assert!(err.contains("config.toml"), "{err}");
     let config = repo().join("configs/circles.toml");
     let err = train::train(&config, Some(&out), &["optimizer.lrr=0.1".into()])
