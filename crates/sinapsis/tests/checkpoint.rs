@@ -29,9 +29,10 @@ fn mlp() -> Sequential {
         .add(Linear::new(10, 1).unwrap())
 }
 
-/// The bit patterns of every tensor in a state dict, by name.
+/// The bit patterns of every tensor in a state dict, sorted by name (files list tensors in
+/// name order, models in declaration order).
 fn bits(state: &[(String, Tensor)]) -> Vec<(String, Vec<u64>)> {
-    state
+    let mut out: Vec<(String, Vec<u64>)> = state
         .iter()
         .map(|(n, t)| {
             let b = match t.dtype() {
@@ -50,7 +51,9 @@ fn bits(state: &[(String, Tensor)]) -> Vec<(String, Vec<u64>)> {
             };
             (n.clone(), b)
         })
-        .collect()
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 fn batch(step: usize) -> (Tensor, Tensor) {
