@@ -11,6 +11,7 @@
 //! cargo bench -p sinapsis --bench cnn -- --quick       # 5 timed batches
 //! cargo bench -p sinapsis --bench cnn -- --batches 200 --threads 1
 //! cargo bench -p sinapsis --bench cnn -- --epoch       # one full epoch, then test accuracy
+//! cargo bench -p sinapsis --bench cnn -- --layers      # forward/backward time of each layer
 //! ```
 //!
 //! The IDX files are read from `$SINAPSIS_DATA_DIR/mnist` or `../shared/data/mnist` beside
@@ -37,6 +38,7 @@ struct Opts {
     batches: usize,
     threads: Option<usize>,
     epoch: bool,
+    layers: bool,
 }
 
 fn parse_args() -> std::result::Result<Opts, String> {
@@ -44,6 +46,7 @@ fn parse_args() -> std::result::Result<Opts, String> {
         batches: 60,
         threads: None,
         epoch: false,
+        layers: false,
     };
     let mut args = std::env::args().skip(1);
     let positive = |flag: &str, v: Option<String>| -> std::result::Result<usize, String> {
@@ -57,13 +60,14 @@ fn parse_args() -> std::result::Result<Opts, String> {
         match a.as_str() {
             "--quick" => opts.batches = 5,
             "--epoch" => opts.epoch = true,
+            "--layers" => opts.layers = true,
             "--batches" => opts.batches = positive("--batches", args.next())?,
             "--threads" => opts.threads = Some(positive("--threads", args.next())?),
             // cargo bench passes `--bench` to harness = false targets.
             "--bench" => {}
             other => {
                 return Err(format!(
-                    "unknown argument {other:?} (use --quick, --batches N, --threads N, --epoch)"
+                    "unknown argument {other:?} (use --quick, --batches N, --threads N, --epoch, --layers)"
                 ))
             }
         }
@@ -142,6 +146,46 @@ fn test_accuracy(net: &Sequential) -> Result<(f64, &'static str)> {
     Ok((right as f64 / total.max(1) as f64, source))
 }
 
+/// Median forward and backward time of each layer on its real input (the previous layer's
+/// output), the backward pass fed a gradient of ones; `runs` repetitions each.
+fn time_layers(net: &Sequential, x: &sinapsis::Tensor, runs: usize) -> Result<()> {
+    println!("per layer, median (and min) of {runs} (ms): forward / backward");
+    let mut x = x.clone();
+    let (mut tf, mut tb) = (0.0, 0.0);
+    for (i, layer) in net.iter().enumerate() {
+        // The first layer's input needs no gradient, as in training.
+        let input = x.detach().requires_grad_(i > 0)?;
+        let (mut f, mut b) = (vec![], vec![]);
+        let mut y = input.clone();
+        for _ in 0..runs {
+            let t0 = Instant::now();
+            y = layer.forward(&input)?;
+            let t1 = Instant::now();
+            if y.requires_grad() {
+                y.backward_with_grad(&y.ones_like()?)?;
+            }
+            let t2 = Instant::now();
+            f.push(ms(t1 - t0));
+            b.push(ms(t2 - t1));
+        }
+        let (fmin, bmin) = (
+            f.iter().copied().fold(f64::INFINITY, f64::min),
+            b.iter().copied().fold(f64::INFINITY, f64::min),
+        );
+        let (f, b) = (median(&mut f), median(&mut b));
+        (tf, tb) = (tf + f, tb + b);
+        println!(
+            "  {i:2} {:<10} {:?} -> {:?}: {f:7.3} / {b:7.3}  (min {fmin:.3} / {bmin:.3})",
+            layer.type_name(),
+            input.dims(),
+            y.dims()
+        );
+        x = y.detach();
+    }
+    println!("  sum of layers: {tf:.3} / {tb:.3}");
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let opts = match parse_args() {
         Ok(o) => o,
@@ -174,6 +218,11 @@ fn main() -> Result<()> {
         },
     )?;
     let loss_fn = CrossEntropyLoss::new();
+
+    if opts.layers {
+        let b = loader.iter_epoch(0).next().expect("a non-empty loader")?;
+        return time_layers(&net, &b[0], opts.batches.max(5));
+    }
 
     let warmup = 3;
     let total = if opts.epoch {
@@ -233,7 +282,10 @@ fn main() -> Result<()> {
     if opts.epoch {
         println!("epoch wall time (data included): {epoch_s:.2} s (PyTorch: 16.24 s)");
         let (acc, source) = test_accuracy(&net)?;
-        println!("test accuracy after 1 epoch ({source}): {:.2}%", acc * 100.0);
+        println!(
+            "test accuracy after 1 epoch ({source}): {:.2}%",
+            acc * 100.0
+        );
     }
     Ok(())
 }
