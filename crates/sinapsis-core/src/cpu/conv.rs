@@ -19,6 +19,7 @@ use super::PAR_THRESHOLD;
 use crate::FloatElem;
 use gemm::Parallelism;
 use rayon::prelude::*;
+use std::cell::RefCell;
 
 /// Everything a 2-D convolution needs to know about sizes, resolved and validated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,6 +286,45 @@ fn weight_mat<'a, T>(w: &'a [T], g: &ConvGeom, grp: usize, transposed: bool) -> 
     }
 }
 
+thread_local! {
+    /// Each thread's scratch memory for patch matrices, kept between calls.
+    static SCRATCH: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on three scratch buffers of `lens` elements each, with arbitrary content,
+/// carved from this thread's reusable scratch memory (a fresh allocation when that memory
+/// is already in use further up the stack, as when gemm's own threading runs a second
+/// chunk on this thread).
+///
+/// NOTE: allocating the patch matrices per call cost more than the convolution: buffers
+/// over 128 KiB come from mmap, and every page of a fresh mapping faults on first touch
+/// (about 14 s of system time in one MNIST CNN epoch, with the allocator's other
+/// mappings). The memory kept is the largest ever asked for, a few MiB per thread.
+fn with_scratch<T: GemmElem, R>(
+    lens: [usize; 3],
+    f: impl FnOnce(&mut [T], &mut [T], &mut [T]) -> R,
+) -> R {
+    let total: usize = lens.iter().sum();
+    let words = (total * std::mem::size_of::<T>()).div_ceil(8);
+    let run = |mem: &mut Vec<u64>| {
+        if mem.len() < words {
+            *mem = vec![0u64; words];
+        }
+        // SAFETY: `mem` holds at least `total * size_of::<T>()` bytes, 8-aligned (`u64`),
+        // which satisfies the alignment of T (f32 or f64: `GemmElem` is sealed to those),
+        // and any bit pattern is a valid f32/f64. The slice borrows `mem` exclusively for
+        // the duration of `f`.
+        let all = unsafe { std::slice::from_raw_parts_mut(mem.as_mut_ptr().cast::<T>(), total) };
+        let (a, rest) = all.split_at_mut(lens[0]);
+        let (b, c) = rest.split_at_mut(lens[1]);
+        f(a, b, c)
+    };
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut mem) => run(&mut mem),
+        Err(_) => run(&mut Vec::new()),
+    })
+}
+
 /// Forward convolution: `x` (`N x C x H x W`), `w` (`O x C/groups x kH x kW`), optional
 /// `bias` (`O`), all contiguous; returns the contiguous `N x O x oH x oW` output.
 pub(crate) fn conv2d<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeom) -> Vec<T> {
@@ -299,50 +339,54 @@ pub(crate) fn conv2d<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &Conv
     let run = |(ci, ys): (usize, &mut [T])| {
         let count = ys.len() / yl;
         let first = ci * chunk;
-        let mut cols = vec![T::zero(); rows * bs.min(count) * l];
-        let mut prod = vec![T::zero(); g.o * bs.min(count) * l];
-        for b0 in (0..count).step_by(bs) {
-            let nb = bs.min(count - b0);
-            let ld = nb * l;
-            let cols = &mut cols[..rows * ld];
-            cols.fill(T::zero());
-            for s in 0..nb {
-                im2col(&x[(first + b0 + s) * xl..][..xl], g, cols, ld, s * l);
-            }
-            // prod (O x nb*L) = W_g @ cols_g for every group.
-            let prod = &mut prod[..g.o * ld];
-            for grp in 0..g.groups {
-                gemm_to(
-                    (og, kg, ld),
-                    &mut prod[grp * og * ld..][..og * ld],
-                    false,
-                    weight_mat(w, g, grp, false),
-                    Mat {
-                        data: cols,
-                        off: grp * kg * ld,
-                        rs: ld,
-                        cs: 1,
-                    },
-                    par,
-                );
-            }
-            // Into NCHW, adding the bias on the way.
-            for s in 0..nb {
-                let y = &mut ys[(b0 + s) * yl..][..yl];
-                for (o, row) in y.chunks_exact_mut(l).enumerate() {
-                    let src = &prod[o * ld + s * l..][..l];
-                    match bias {
-                        Some(b) => {
-                            let bv = b[o];
-                            for (d, &v) in row.iter_mut().zip(src) {
-                                *d = v + bv;
+        let cap = bs.min(count) * l;
+        with_scratch(
+            [rows * cap, g.o * cap, 0],
+            |cols: &mut [T], prod: &mut [T], _| {
+                for b0 in (0..count).step_by(bs) {
+                    let nb = bs.min(count - b0);
+                    let ld = nb * l;
+                    let cols = &mut cols[..rows * ld];
+                    cols.fill(T::zero());
+                    for s in 0..nb {
+                        im2col(&x[(first + b0 + s) * xl..][..xl], g, cols, ld, s * l);
+                    }
+                    // prod (O x nb*L) = W_g @ cols_g for every group.
+                    let prod = &mut prod[..g.o * ld];
+                    for grp in 0..g.groups {
+                        gemm_to(
+                            (og, kg, ld),
+                            &mut prod[grp * og * ld..][..og * ld],
+                            false,
+                            weight_mat(w, g, grp, false),
+                            Mat {
+                                data: cols,
+                                off: grp * kg * ld,
+                                rs: ld,
+                                cs: 1,
+                            },
+                            par,
+                        );
+                    }
+                    // Into NCHW, adding the bias on the way.
+                    for s in 0..nb {
+                        let y = &mut ys[(b0 + s) * yl..][..yl];
+                        for (o, row) in y.chunks_exact_mut(l).enumerate() {
+                            let src = &prod[o * ld + s * l..][..l];
+                            match bias {
+                                Some(b) => {
+                                    let bv = b[o];
+                                    for (d, &v) in row.iter_mut().zip(src) {
+                                        *d = v + bv;
+                                    }
+                                }
+                                None => row.copy_from_slice(src),
                             }
                         }
-                        None => row.copy_from_slice(src),
                     }
                 }
-            }
-        }
+            },
+        );
     };
     if parallel {
         out.par_chunks_mut(chunk * yl).enumerate().for_each(run);
@@ -387,81 +431,78 @@ pub(crate) fn conv2d_backward<T: GemmElem>(
         let first = ci * chunk;
         let count = chunk.min(g.n - first);
         let cap = bs.min(count) * l;
-        let scratch = |on: bool| {
-            if on {
-                vec![T::zero(); rows * cap]
-            } else {
-                Vec::new()
-            }
-        };
-        let (mut cols, mut dcols) = (scratch(need_w), scratch(need_x));
-        let mut gyb = vec![T::zero(); g.o * cap];
+        let on = |need: bool| if need { rows * cap } else { 0 };
         let mut dw = need_w.then(|| vec![T::zero(); w.len()]);
         let mut db = need_b.then(|| vec![T::zero(); g.o]);
         let mut dxs = dxs;
-        for b0 in (0..count).step_by(bs) {
-            let nb = bs.min(count - b0);
-            let ld = nb * l;
-            // dY of the block side by side: row o holds every sample's plane o.
-            let gyb = &mut gyb[..g.o * ld];
-            for s in 0..nb {
-                let src = &gy[(first + b0 + s) * yl..][..yl];
-                for (o, plane) in src.chunks_exact(l).enumerate() {
-                    gyb[o * ld + s * l..][..l].copy_from_slice(plane);
+        with_scratch(
+            [on(need_w), on(need_x), g.o * cap],
+            |cols: &mut [T], dcols: &mut [T], gyb: &mut [T]| {
+                for b0 in (0..count).step_by(bs) {
+                    let nb = bs.min(count - b0);
+                    let ld = nb * l;
+                    // dY of the block side by side: row o holds every sample's plane o.
+                    let gyb = &mut gyb[..g.o * ld];
+                    for s in 0..nb {
+                        let src = &gy[(first + b0 + s) * yl..][..yl];
+                        for (o, plane) in src.chunks_exact(l).enumerate() {
+                            gyb[o * ld + s * l..][..l].copy_from_slice(plane);
+                        }
+                    }
+                    if let Some(db) = db.as_mut() {
+                        for (acc, row) in db.iter_mut().zip(gyb.chunks_exact(ld)) {
+                            *acc += super::reduce::sum_slice(row);
+                        }
+                    }
+                    let dy = |grp: usize| Mat {
+                        data: &gyb[..],
+                        off: grp * og * ld,
+                        rs: ld,
+                        cs: 1,
+                    };
+                    if let Some(dx_chunk) = dxs.as_deref_mut() {
+                        // dcols = W_g^T @ dY_g for every group; col2im scatters it back.
+                        let dcols = &mut dcols[..rows * ld];
+                        for grp in 0..g.groups {
+                            gemm_to(
+                                (kg, og, ld),
+                                &mut dcols[grp * kg * ld..][..kg * ld],
+                                false,
+                                weight_mat(w, g, grp, true),
+                                dy(grp),
+                                par,
+                            );
+                        }
+                        for s in 0..nb {
+                            col2im(dcols, g, &mut dx_chunk[(b0 + s) * xl..][..xl], ld, s * l);
+                        }
+                    }
+                    if let Some(dw) = dw.as_mut() {
+                        let cols = &mut cols[..rows * ld];
+                        cols.fill(T::zero());
+                        for s in 0..nb {
+                            im2col(&x[(first + b0 + s) * xl..][..xl], g, cols, ld, s * l);
+                        }
+                        // dW_g += dY_g @ cols_g^T
+                        for grp in 0..g.groups {
+                            gemm_to(
+                                (og, ld, kg),
+                                &mut dw[grp * og * kg..][..og * kg],
+                                true,
+                                dy(grp),
+                                Mat {
+                                    data: cols,
+                                    off: grp * kg * ld,
+                                    rs: 1,
+                                    cs: ld,
+                                },
+                                par,
+                            );
+                        }
+                    }
                 }
-            }
-            if let Some(db) = db.as_mut() {
-                for (acc, row) in db.iter_mut().zip(gyb.chunks_exact(ld)) {
-                    *acc += super::reduce::sum_slice(row);
-                }
-            }
-            let dy = |grp: usize| Mat {
-                data: &gyb[..],
-                off: grp * og * ld,
-                rs: ld,
-                cs: 1,
-            };
-            if let Some(dx_chunk) = dxs.as_deref_mut() {
-                // dcols = W_g^T @ dY_g for every group; col2im scatters it back.
-                let dcols = &mut dcols[..rows * ld];
-                for grp in 0..g.groups {
-                    gemm_to(
-                        (kg, og, ld),
-                        &mut dcols[grp * kg * ld..][..kg * ld],
-                        false,
-                        weight_mat(w, g, grp, true),
-                        dy(grp),
-                        par,
-                    );
-                }
-                for s in 0..nb {
-                    col2im(dcols, g, &mut dx_chunk[(b0 + s) * xl..][..xl], ld, s * l);
-                }
-            }
-            if let Some(dw) = dw.as_mut() {
-                let cols = &mut cols[..rows * ld];
-                cols.fill(T::zero());
-                for s in 0..nb {
-                    im2col(&x[(first + b0 + s) * xl..][..xl], g, cols, ld, s * l);
-                }
-                // dW_g += dY_g @ cols_g^T
-                for grp in 0..g.groups {
-                    gemm_to(
-                        (og, ld, kg),
-                        &mut dw[grp * og * kg..][..og * kg],
-                        true,
-                        dy(grp),
-                        Mat {
-                            data: cols,
-                            off: grp * kg * ld,
-                            rs: 1,
-                            cs: ld,
-                        },
-                        par,
-                    );
-                }
-            }
-        }
+            },
+        );
         (dw, db)
     };
     let partials: Vec<(Option<Vec<T>>, Option<Vec<T>>)> = if parallel {
