@@ -14,6 +14,11 @@
 //! cargo bench -p sinapsis --bench cnn -- --layers      # forward/backward time of each layer
 //! ```
 //!
+//! NOTE: with glibc's default malloc, every large tensor of the graph comes from a fresh
+//! mmap whose pages fault on first touch; on the 2-core machine that was about half of the
+//! batch time (sys time ~40% of the run). To see the kernels without that cost, run with
+//! `GLIBC_TUNABLES=glibc.malloc.trim_threshold=2000000000:glibc.malloc.mmap_threshold=33554432`.
+//!
 //! The IDX files are read from `$SINAPSIS_DATA_DIR/mnist` or `../shared/data/mnist` beside
 //! the repository; without them random pixels and labels of the same shape stand in (and
 //! `--epoch` reports the accuracy of that meaningless data).
