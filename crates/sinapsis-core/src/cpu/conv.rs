@@ -271,7 +271,14 @@ fn plan(n: usize, work: usize) -> (usize, usize, Parallelism, bool) {
 
 /// Samples per GEMM block within a chunk of `chunk` samples.
 fn block_samples(g: &ConvGeom, chunk: usize) -> usize {
-    (BLOCK_COLS / g.l().max(1)).clamp(1, chunk.max(1))
+    let per_block = BLOCK_COLS / g.l().max(1);
+    // Two or three samples per block gain little and pay the copies in and out of the
+    // block; single samples are multiplied in place (see the `nb == 1` paths).
+    if per_block < 4 {
+        1
+    } else {
+        per_block.min(chunk.max(1))
+    }
 }
 
 /// The rows of `W_g` as a matrix operand (`O/g x kg`), or transposed (`kg x O/g`).
@@ -352,6 +359,31 @@ pub(crate) fn conv2d<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &Conv
                         im2col(&x[(first + b0 + s) * xl..][..xl], g, cols, ld, s * l);
                     }
                     // prod (O x nb*L) = W_g @ cols_g for every group.
+                    if nb == 1 {
+                        // One sample: its output already is the `O x L` product.
+                        let y = &mut ys[b0 * yl..][..yl];
+                        if let Some(b) = bias {
+                            for (row, &bv) in y.chunks_exact_mut(l).zip(b) {
+                                row.fill(bv);
+                            }
+                        }
+                        for grp in 0..g.groups {
+                            gemm_to(
+                                (og, kg, l),
+                                &mut y[grp * og * l..][..og * l],
+                                bias.is_some(),
+                                weight_mat(w, g, grp, false),
+                                Mat {
+                                    data: cols,
+                                    off: grp * kg * l,
+                                    rs: l,
+                                    cs: 1,
+                                },
+                                par,
+                            );
+                        }
+                        continue;
+                    }
                     let prod = &mut prod[..g.o * ld];
                     for grp in 0..g.groups {
                         gemm_to(
@@ -436,26 +468,32 @@ pub(crate) fn conv2d_backward<T: GemmElem>(
         let mut db = need_b.then(|| vec![T::zero(); g.o]);
         let mut dxs = dxs;
         with_scratch(
-            [on(need_w), on(need_x), g.o * cap],
+            [on(need_w), on(need_x), if bs > 1 { g.o * cap } else { 0 }],
             |cols: &mut [T], dcols: &mut [T], gyb: &mut [T]| {
                 for b0 in (0..count).step_by(bs) {
                     let nb = bs.min(count - b0);
                     let ld = nb * l;
                     // dY of the block side by side: row o holds every sample's plane o.
-                    let gyb = &mut gyb[..g.o * ld];
-                    for s in 0..nb {
-                        let src = &gy[(first + b0 + s) * yl..][..yl];
-                        for (o, plane) in src.chunks_exact(l).enumerate() {
-                            gyb[o * ld + s * l..][..l].copy_from_slice(plane);
+                    // A single sample's dY already has that layout.
+                    let gyb: &[T] = if nb == 1 {
+                        &gy[(first + b0) * yl..][..yl]
+                    } else {
+                        let gyb = &mut gyb[..g.o * ld];
+                        for s in 0..nb {
+                            let src = &gy[(first + b0 + s) * yl..][..yl];
+                            for (o, plane) in src.chunks_exact(l).enumerate() {
+                                gyb[o * ld + s * l..][..l].copy_from_slice(plane);
+                            }
                         }
-                    }
+                        gyb
+                    };
                     if let Some(db) = db.as_mut() {
                         for (acc, row) in db.iter_mut().zip(gyb.chunks_exact(ld)) {
                             *acc += super::reduce::sum_slice(row);
                         }
                     }
                     let dy = |grp: usize| Mat {
-                        data: &gyb[..],
+                        data: gyb,
                         off: grp * og * ld,
                         rs: ld,
                         cs: 1,
