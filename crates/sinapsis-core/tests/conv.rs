@@ -655,3 +655,105 @@ fn bad_arguments_are_errors_that_name_the_op_and_shapes() {
     let lw = Tensor::zeros(5, DType::F64).unwrap();
     assert!(err_msg(x.layer_norm(&[6], Some(&lw), None, 1e-5)).starts_with("layer_norm: weight"));
 }
+
+#[test]
+fn conv2d_matches_reference_across_gemm_blocks_and_batch_sizes() {
+    // The fast path puts several samples side by side in one GEMM block (2048 columns) per
+    // chunk of a 16-way batch split: cover one sample, a block per chunk, several blocks per
+    // chunk with a short last one, and the single-channel first layer of the MNIST CNN.
+    let d = Conv2dOptions::default();
+    let cases: &[(&[usize], &[usize], Conv2dOptions)] = &[
+        (&[1, 32, 14, 14], &[64, 32, 3, 3], d.padding(1)),
+        (&[3, 1, 28, 28], &[32, 1, 3, 3], d.padding(1)),
+        (&[128, 2, 5, 5], &[4, 2, 3, 3], d.padding(1)),
+        // chunks of 63 samples of 10x10: blocks of 20, 20, 20, 3 (and 20, 20, 15 at the end)
+        (&[1000, 2, 10, 10], &[3, 2, 3, 3], d.padding(1)),
+        (
+            &[37, 4, 9, 9],
+            &[6, 2, 3, 3],
+            d.groups(2).stride(2).dilation(2).padding(2),
+        ),
+        (&[19, 3, 6, 5], &[5, 3, 1, 1], d),
+    ];
+    for (i, &(xd, wd, opts)) in cases.iter().enumerate() {
+        let s = 400 + 10 * i as u64;
+        for (dtype, tol) in [(DType::F64, 1e-12), (DType::F32, 1e-4)] {
+            let x = randn(s, xd, dtype);
+            let w = randn(s + 1, wd, dtype);
+            let b = randn(s + 2, &[wd[0]], dtype);
+            compare_conv(dtype, &x, &w, Some(&b), opts, tol);
+        }
+    }
+}
+
+#[test]
+fn conv2d_weight_and_bias_gradients_without_an_input_gradient() {
+    // The first layer of a network: the input needs no gradient, only dW and db are built.
+    let opts = Conv2dOptions::default().padding(1);
+    let x = randn(500, &[9, 1, 12, 12], DType::F64);
+    let w = leaf(randn(501, &[8, 1, 3, 3], DType::F64));
+    let b = leaf(randn(502, &[8], DType::F64));
+    let y = x.conv2d(&w, Some(&b), opts).unwrap();
+    let gy = randn(503, y.dims(), DType::F64);
+    y.backward_with_grad(&gy).unwrap();
+    assert!(x.grad().is_none());
+    let f = |t: &Tensor| t.to_f64_vec().unwrap();
+    let (_, gw, gb) =
+        reference::conv2d_backward(&f(&x), dims4(&x), &f(&w), dims4(&w), &f(&gy), &opts);
+    let gw = Tensor::from_vec(gw, w.dims()).unwrap();
+    assert_close("dw", &w.grad().unwrap(), &gw, 1e-12);
+    let gb = Tensor::from_vec(gb, b.dims()).unwrap();
+    assert_close("db", &b.grad().unwrap(), &gb, 1e-12);
+}
+
+#[test]
+fn max_pool_2x2_path_matches_reference_with_ties_and_nan() {
+    // Stride-2 2x2 windows take their own path: check values, indices and the backward
+    // scatter on inputs full of ties (few distinct values), NaNs and -inf, on even and odd
+    // sizes, large enough (> 2^18 elements) for the parallel split too.
+    for (i, xd) in [[2usize, 3, 8, 7], [1, 1, 2, 2], [128, 32, 12, 12]]
+        .into_iter()
+        .enumerate()
+    {
+        let n: usize = xd.iter().product();
+        let v: Vec<f64> = (0..n)
+            .map(|j| match (j * 7 + i) % 23 {
+                0 => f64::NAN,
+                1 => f64::NEG_INFINITY,
+                r => (r % 4) as f64,
+            })
+            .collect();
+        for dtype in [DType::F64, DType::F32] {
+            let x = leaf(
+                Tensor::from_vec(v.clone(), &xd[..])
+                    .unwrap()
+                    .to_dtype(dtype)
+                    .unwrap(),
+            );
+            let (y, idx) = x.max_pool2d_with_indices(2, 2, 0).unwrap();
+            let (yr, ir, _) = reference::max_pool2d(&v, xd, (2, 2), (2, 2), (0, 0));
+            let got = y.to_f64_vec().unwrap();
+            let same = got
+                .iter()
+                .zip(&yr)
+                .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
+            assert!(same && got.len() == yr.len(), "{dtype} {xd:?} values");
+            assert_eq!(idx.to_vec::<i64>().unwrap(), ir, "{dtype} {xd:?} indices");
+            let gy = randn(600 + i as u64, y.dims(), dtype);
+            y.backward_with_grad(&gy).unwrap();
+            let (h, w) = (xd[2], xd[3]);
+            let plane_out = y.dims()[2] * y.dims()[3];
+            let mut want = vec![0.0; n];
+            for (k, (&g, &j)) in gy.to_f64_vec().unwrap().iter().zip(&ir).enumerate() {
+                want[(k / plane_out) * h * w + j as usize] += g;
+            }
+            let want = Tensor::from_vec(want, &xd[..]).unwrap();
+            assert_close(
+                &format!("{dtype} {xd:?} dx"),
+                &x.grad().unwrap(),
+                &want,
+                1e-6,
+            );
+        }
+    }
+}

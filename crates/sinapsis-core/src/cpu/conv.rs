@@ -6,9 +6,10 @@
 //! group a contiguous block of `cols`, so groups need no copy. The backward pass reuses the
 //! same pieces: `dX = col2im(W^T @ dY)` and `dW = sum over samples of dY @ cols^T`.
 //!
-//! Work is split over the batch (one gemm per sample and group, each single-threaded) when
+//! Work is split over the batch in chunks of consecutive samples, one per rayon task, when
 //! there is enough of it; a single large sample instead lets gemm split its own product.
-//! A 1x1 convolution with stride 1 and no padding skips im2col: the input already is `cols`.
+//! Within a chunk, the patch matrices of several samples sit side by side so that one GEMM
+//! covers a block of samples (see `BLOCK_COLS`); the products are copied into NCHW after.
 //!
 //! The plain loops in [`super::reference`] (`conv2d`, `conv2d_backward`, `max_pool2d`,
 //! `avg_pool2d`, `adaptive_avg_pool2d`) are the oracles the tests compare these against.
@@ -18,6 +19,7 @@ use super::PAR_THRESHOLD;
 use crate::FloatElem;
 use gemm::Parallelism;
 use rayon::prelude::*;
+use std::cell::RefCell;
 
 /// Everything a 2-D convolution needs to know about sizes, resolved and validated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,10 +63,6 @@ impl ConvGeom {
     /// Elements of one output sample.
     fn y_len(&self) -> usize {
         self.o * self.l()
-    }
-    /// A 1x1 kernel with stride 1 and no padding: the input sample is its own `cols`.
-    fn pointwise(&self) -> bool {
-        self.kh == 1 && self.kw == 1 && self.stride == (1, 1) && self.padding == (0, 0)
     }
     /// Multiply-adds of the forward pass for one sample.
     fn sample_work(&self) -> usize {
@@ -196,18 +194,16 @@ fn for_each_window_row(
 }
 
 /// Writes the `(C * kH * kW) x (oH * oW)` patch matrix of one sample `x` (`C x H x W`) into
-/// `cols`; padding reads as zero.
-pub(crate) fn im2col<T: FloatElem>(x: &[T], g: &ConvGeom, cols: &mut [T]) {
-    let l = g.l();
-    debug_assert_eq!(cols.len(), g.c * g.kh * g.kw * l);
+/// columns `col0 .. col0 + oH * oW` of `cols`, a matrix with row stride `ld` (several samples
+/// side by side share one matrix). Only the windows' valid parts are written: the caller
+/// zeroes `cols` first, so padding reads as zero.
+pub(crate) fn im2col<T: FloatElem>(x: &[T], g: &ConvGeom, cols: &mut [T], ld: usize, col0: usize) {
     debug_assert_eq!(x.len(), g.x_len());
-    // Zero first: only the windows' valid parts are written below.
-    cols.fill(T::zero());
     let (hw, sw) = (g.h * g.w, g.stride.1);
     for_each_window_row(g, g.c, |row, oy, lo, hi, iy, ix0| {
         let c = row / (g.kh * g.kw);
         let src = &x[c * hw + iy * g.w..][..g.w];
-        let dst = &mut cols[row * l + oy * g.ow..][lo..hi];
+        let dst = &mut cols[row * ld + col0 + oy * g.ow..][lo..hi];
         if sw == 1 {
             dst.copy_from_slice(&src[ix0..ix0 + dst.len()]);
         } else {
@@ -218,15 +214,15 @@ pub(crate) fn im2col<T: FloatElem>(x: &[T], g: &ConvGeom, cols: &mut [T]) {
     });
 }
 
-/// Adds the patch matrix `cols` back into one sample's gradient `dx` (`C x H x W`): the
-/// adjoint of [`im2col`]; overlapping windows accumulate.
-pub(crate) fn col2im<T: FloatElem>(cols: &[T], g: &ConvGeom, dx: &mut [T]) {
-    let l = g.l();
+/// Adds the patch matrix of one sample (columns `col0 .. col0 + oH * oW` of `cols`, row
+/// stride `ld`) back into its gradient `dx` (`C x H x W`): the adjoint of [`im2col`];
+/// overlapping windows accumulate.
+pub(crate) fn col2im<T: FloatElem>(cols: &[T], g: &ConvGeom, dx: &mut [T], ld: usize, col0: usize) {
     let (hw, sw) = (g.h * g.w, g.stride.1);
     for_each_window_row(g, g.c, |row, oy, lo, hi, iy, ix0| {
         let c = row / (g.kh * g.kw);
         let dst = &mut dx[c * hw + iy * g.w..][..g.w];
-        let src = &cols[row * l + oy * g.ow..][lo..hi];
+        let src = &cols[row * ld + col0 + oy * g.ow..][lo..hi];
         if sw == 1 {
             for (d, &s) in dst[ix0..ix0 + src.len()].iter_mut().zip(src) {
                 *d += s;
@@ -242,12 +238,23 @@ pub(crate) fn col2im<T: FloatElem>(cols: &[T], g: &ConvGeom, dx: &mut [T]) {
 /// The batch is cut into at most this many chunks of consecutive samples.
 ///
 /// NOTE: the cut depends on the batch size alone, never on the thread count, and the
-/// per-chunk weight gradients are summed in chunk order, so results are bitwise identical
-/// whatever the number of threads (an exact resume on another machine stays exact).
+/// per-chunk weight and bias gradients are summed in chunk order, so results are bitwise
+/// identical whatever the number of threads (an exact resume on another machine stays
+/// exact).
 const CHUNKS: usize = 16;
 
+/// Columns (output positions of several samples side by side) per GEMM block.
+///
+/// NOTE: putting the samples of a chunk side by side in one `K x (samples * oH * oW)` patch
+/// matrix gives gemm long rows and the weight gradient a long inner dimension, with one
+/// call per block instead of one per sample. On the MNIST CNN's second layer
+/// (`64 x 288 @ 288 x 196` per sample) 1, 1024, 2048 and 4096 columns measured the same
+/// within the (large) noise of the shared 2-core machine; 2048 keeps the patch matrix of
+/// a 3x3x32 layer (288 rows) near 2 MiB, inside the L2 + L3 slice a core sees.
+const BLOCK_COLS: usize = 2048;
+
 /// How to spread `n` samples of `work` multiply-adds each: `(chunk size, chunks, gemm
-/// parallelism, run chunks in parallel)`. Each chunk reuses one scratch buffer.
+/// parallelism, run chunks in parallel)`. Each chunk reuses one set of scratch buffers.
 fn plan(n: usize, work: usize) -> (usize, usize, Parallelism, bool) {
     let threads = rayon::current_num_threads();
     let chunk = n.div_ceil(CHUNKS).max(1);
@@ -262,56 +269,156 @@ fn plan(n: usize, work: usize) -> (usize, usize, Parallelism, bool) {
     (chunk, chunks, par, parallel)
 }
 
+/// Samples per GEMM block within a chunk of `chunk` samples.
+fn block_samples(g: &ConvGeom, chunk: usize) -> usize {
+    let per_block = BLOCK_COLS / g.l().max(1);
+    // Two or three samples per block gain little and pay the copies in and out of the
+    // block; single samples are multiplied in place (see the `nb == 1` paths).
+    if per_block < 4 {
+        1
+    } else {
+        per_block.min(chunk.max(1))
+    }
+}
+
+/// The rows of `W_g` as a matrix operand (`O/g x kg`), or transposed (`kg x O/g`).
+fn weight_mat<'a, T>(w: &'a [T], g: &ConvGeom, grp: usize, transposed: bool) -> Mat<'a, T> {
+    let (og, kg) = (g.og(), g.kg());
+    let (rs, cs) = if transposed { (1, kg) } else { (kg, 1) };
+    Mat {
+        data: w,
+        off: grp * og * kg,
+        rs,
+        cs,
+    }
+}
+
+thread_local! {
+    /// Each thread's scratch memory for patch matrices, kept between calls.
+    static SCRATCH: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on three scratch buffers of `lens` elements each, with arbitrary content,
+/// carved from this thread's reusable scratch memory (a fresh allocation when that memory
+/// is already in use further up the stack, as when gemm's own threading runs a second
+/// chunk on this thread).
+///
+/// NOTE: allocating the patch matrices per call cost more than the convolution: buffers
+/// over 128 KiB come from mmap, and every page of a fresh mapping faults on first touch
+/// (about 14 s of system time in one MNIST CNN epoch, with the allocator's other
+/// mappings). The memory kept is the largest ever asked for, a few MiB per thread.
+fn with_scratch<T: GemmElem, R>(
+    lens: [usize; 3],
+    f: impl FnOnce(&mut [T], &mut [T], &mut [T]) -> R,
+) -> R {
+    let total: usize = lens.iter().sum();
+    let words = (total * std::mem::size_of::<T>()).div_ceil(8);
+    let run = |mem: &mut Vec<u64>| {
+        if mem.len() < words {
+            *mem = vec![0u64; words];
+        }
+        // SAFETY: `mem` holds at least `total * size_of::<T>()` bytes, 8-aligned (`u64`),
+        // which satisfies the alignment of T (f32 or f64: `GemmElem` is sealed to those),
+        // and any bit pattern is a valid f32/f64. The slice borrows `mem` exclusively for
+        // the duration of `f`.
+        let all = unsafe { std::slice::from_raw_parts_mut(mem.as_mut_ptr().cast::<T>(), total) };
+        let (a, rest) = all.split_at_mut(lens[0]);
+        let (b, c) = rest.split_at_mut(lens[1]);
+        f(a, b, c)
+    };
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut mem) => run(&mut mem),
+        Err(_) => run(&mut Vec::new()),
+    })
+}
+
 /// Forward convolution: `x` (`N x C x H x W`), `w` (`O x C/groups x kH x kW`), optional
 /// `bias` (`O`), all contiguous; returns the contiguous `N x O x oH x oW` output.
 pub(crate) fn conv2d<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeom) -> Vec<T> {
     let (l, og, kg, xl, yl) = (g.l(), g.og(), g.kg(), g.x_len(), g.y_len());
+    let rows = g.c * g.kh * g.kw;
     let mut out = vec![T::zero(); g.n * yl];
     if g.n == 0 || yl == 0 {
         return out;
     }
     let (chunk, _, par, parallel) = plan(g.n, g.sample_work());
-    let pointwise = g.pointwise();
+    let bs = block_samples(g, chunk);
     let run = |(ci, ys): (usize, &mut [T])| {
-        let mut cols = if pointwise {
-            Vec::new()
-        } else {
-            vec![T::zero(); g.c * g.kh * g.kw * l]
-        };
-        for (s, y) in ys.chunks_mut(yl).enumerate() {
-            let xs = &x[(ci * chunk + s) * xl..][..xl];
-            let rhs: &[T] = if pointwise {
-                xs
-            } else {
-                im2col(xs, g, &mut cols);
-                &cols
-            };
-            if let Some(b) = bias {
-                for (row, &bv) in y.chunks_mut(l).zip(b) {
-                    row.fill(bv);
+        let count = ys.len() / yl;
+        let first = ci * chunk;
+        let cap = bs.min(count) * l;
+        with_scratch(
+            [rows * cap, g.o * cap, 0],
+            |cols: &mut [T], prod: &mut [T], _| {
+                for b0 in (0..count).step_by(bs) {
+                    let nb = bs.min(count - b0);
+                    let ld = nb * l;
+                    let cols = &mut cols[..rows * ld];
+                    cols.fill(T::zero());
+                    for s in 0..nb {
+                        im2col(&x[(first + b0 + s) * xl..][..xl], g, cols, ld, s * l);
+                    }
+                    // prod (O x nb*L) = W_g @ cols_g for every group.
+                    if nb == 1 {
+                        // One sample: its output already is the `O x L` product.
+                        let y = &mut ys[b0 * yl..][..yl];
+                        if let Some(b) = bias {
+                            for (row, &bv) in y.chunks_exact_mut(l).zip(b) {
+                                row.fill(bv);
+                            }
+                        }
+                        for grp in 0..g.groups {
+                            gemm_to(
+                                (og, kg, l),
+                                &mut y[grp * og * l..][..og * l],
+                                bias.is_some(),
+                                weight_mat(w, g, grp, false),
+                                Mat {
+                                    data: cols,
+                                    off: grp * kg * l,
+                                    rs: l,
+                                    cs: 1,
+                                },
+                                par,
+                            );
+                        }
+                        continue;
+                    }
+                    let prod = &mut prod[..g.o * ld];
+                    for grp in 0..g.groups {
+                        gemm_to(
+                            (og, kg, ld),
+                            &mut prod[grp * og * ld..][..og * ld],
+                            false,
+                            weight_mat(w, g, grp, false),
+                            Mat {
+                                data: cols,
+                                off: grp * kg * ld,
+                                rs: ld,
+                                cs: 1,
+                            },
+                            par,
+                        );
+                    }
+                    // Into NCHW, adding the bias on the way.
+                    for s in 0..nb {
+                        let y = &mut ys[(b0 + s) * yl..][..yl];
+                        for (o, row) in y.chunks_exact_mut(l).enumerate() {
+                            let src = &prod[o * ld + s * l..][..l];
+                            match bias {
+                                Some(b) => {
+                                    let bv = b[o];
+                                    for (d, &v) in row.iter_mut().zip(src) {
+                                        *d = v + bv;
+                                    }
+                                }
+                                None => row.copy_from_slice(src),
+                            }
+                        }
+                    }
                 }
-            }
-            for grp in 0..g.groups {
-                gemm_to(
-                    (og, kg, l),
-                    &mut y[grp * og * l..][..og * l],
-                    bias.is_some(),
-                    Mat {
-                        data: w,
-                        off: grp * og * kg,
-                        rs: kg,
-                        cs: 1,
-                    },
-                    Mat {
-                        data: rhs,
-                        off: grp * kg * l,
-                        rs: l,
-                        cs: 1,
-                    },
-                    par,
-                );
-            }
-        }
+            },
+        );
     };
     if parallel {
         out.par_chunks_mut(chunk * yl).enumerate().for_each(run);
@@ -323,6 +430,10 @@ pub(crate) fn conv2d<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &Conv
 
 /// Gradients of [`conv2d`] given the upstream gradient `gy` (`N x O x oH x oW`, contiguous):
 /// `(dx, dw, dbias)`, each computed only when asked for.
+///
+/// Per block of samples: `dY` is gathered into one `O x (samples * L)` matrix, then
+/// `dcols = W^T @ dY` is scattered back by col2im and `dW += dY @ cols^T`; each chunk keeps
+/// its own partial `dW` and `db`, summed in chunk order at the end.
 #[allow(clippy::type_complexity)]
 pub(crate) fn conv2d_backward<T: GemmElem>(
     x: &[T],
@@ -332,121 +443,125 @@ pub(crate) fn conv2d_backward<T: GemmElem>(
     (need_x, need_w, need_b): (bool, bool, bool),
 ) -> (Option<Vec<T>>, Option<Vec<T>>, Option<Vec<T>>) {
     let (l, og, kg, xl, yl) = (g.l(), g.og(), g.kg(), g.x_len(), g.y_len());
-    let gb = need_b.then(|| {
-        let mut gb = vec![T::zero(); g.o];
-        for ys in gy.chunks_exact(yl.max(1)).take(g.n) {
-            for (acc, row) in gb.iter_mut().zip(ys.chunks_exact(l.max(1))) {
-                *acc += super::reduce::sum_slice(row);
-            }
-        }
-        gb
-    });
     let mut dx = need_x.then(|| vec![T::zero(); g.n * xl]);
-    if !(need_x || need_w) || g.n == 0 || yl == 0 {
-        return (dx, need_w.then(|| vec![T::zero(); w.len()]), gb);
+    if !(need_x || need_w || need_b) || g.n == 0 || yl == 0 {
+        return (
+            dx,
+            need_w.then(|| vec![T::zero(); w.len()]),
+            need_b.then(|| vec![T::zero(); g.o]),
+        );
     }
     let (chunk, chunks, par, parallel) = plan(g.n, g.sample_work());
-    let pointwise = g.pointwise();
+    let bs = block_samples(g, chunk);
     let rows = g.c * g.kh * g.kw;
     let parts: Vec<Option<&mut [T]>> = match dx.as_mut() {
         Some(d) if xl > 0 => d.chunks_mut(chunk * xl).map(Some).collect(),
         _ => (0..chunks).map(|_| None).collect(),
     };
-    // Each chunk fills its samples' dx and returns its own partial dw.
-    let run = |(ci, dxs): (usize, Option<&mut [T]>)| -> Option<Vec<T>> {
+    // Each chunk fills its samples' dx and returns its own partial dw and db.
+    let run = |(ci, dxs): (usize, Option<&mut [T]>)| -> (Option<Vec<T>>, Option<Vec<T>>) {
         let first = ci * chunk;
         let count = chunk.min(g.n - first);
-        let mut cols = if pointwise {
-            Vec::new()
-        } else {
-            vec![T::zero(); rows * l]
-        };
-        let mut dcols = if pointwise || !need_x {
-            Vec::new()
-        } else {
-            vec![T::zero(); rows * l]
-        };
+        let cap = bs.min(count) * l;
+        let on = |need: bool| if need { rows * cap } else { 0 };
         let mut dw = need_w.then(|| vec![T::zero(); w.len()]);
+        let mut db = need_b.then(|| vec![T::zero(); g.o]);
         let mut dxs = dxs;
-        for s in 0..count {
-            let gys = &gy[(first + s) * yl..][..yl];
-            if let Some(dx_chunk) = dxs.as_deref_mut() {
-                let dxs = &mut dx_chunk[s * xl..][..xl];
-                // dcols = W_g^T @ dY_g for every group; col2im scatters it back.
-                let dst: &mut [T] = if pointwise { dxs } else { &mut dcols };
-                for grp in 0..g.groups {
-                    gemm_to(
-                        (kg, og, l),
-                        &mut dst[grp * kg * l..][..kg * l],
-                        false,
-                        Mat {
-                            data: w,
-                            off: grp * og * kg,
-                            rs: 1,
-                            cs: kg,
-                        },
-                        Mat {
-                            data: gys,
-                            off: grp * og * l,
-                            rs: l,
-                            cs: 1,
-                        },
-                        par,
-                    );
+        with_scratch(
+            [on(need_w), on(need_x), if bs > 1 { g.o * cap } else { 0 }],
+            |cols: &mut [T], dcols: &mut [T], gyb: &mut [T]| {
+                for b0 in (0..count).step_by(bs) {
+                    let nb = bs.min(count - b0);
+                    let ld = nb * l;
+                    // dY of the block side by side: row o holds every sample's plane o.
+                    // A single sample's dY already has that layout.
+                    let gyb: &[T] = if nb == 1 {
+                        &gy[(first + b0) * yl..][..yl]
+                    } else {
+                        let gyb = &mut gyb[..g.o * ld];
+                        for s in 0..nb {
+                            let src = &gy[(first + b0 + s) * yl..][..yl];
+                            for (o, plane) in src.chunks_exact(l).enumerate() {
+                                gyb[o * ld + s * l..][..l].copy_from_slice(plane);
+                            }
+                        }
+                        gyb
+                    };
+                    if let Some(db) = db.as_mut() {
+                        for (acc, row) in db.iter_mut().zip(gyb.chunks_exact(ld)) {
+                            *acc += super::reduce::sum_slice(row);
+                        }
+                    }
+                    let dy = |grp: usize| Mat {
+                        data: gyb,
+                        off: grp * og * ld,
+                        rs: ld,
+                        cs: 1,
+                    };
+                    if let Some(dx_chunk) = dxs.as_deref_mut() {
+                        // dcols = W_g^T @ dY_g for every group; col2im scatters it back.
+                        let dcols = &mut dcols[..rows * ld];
+                        for grp in 0..g.groups {
+                            gemm_to(
+                                (kg, og, ld),
+                                &mut dcols[grp * kg * ld..][..kg * ld],
+                                false,
+                                weight_mat(w, g, grp, true),
+                                dy(grp),
+                                par,
+                            );
+                        }
+                        for s in 0..nb {
+                            col2im(dcols, g, &mut dx_chunk[(b0 + s) * xl..][..xl], ld, s * l);
+                        }
+                    }
+                    if let Some(dw) = dw.as_mut() {
+                        let cols = &mut cols[..rows * ld];
+                        cols.fill(T::zero());
+                        for s in 0..nb {
+                            im2col(&x[(first + b0 + s) * xl..][..xl], g, cols, ld, s * l);
+                        }
+                        // dW_g += dY_g @ cols_g^T
+                        for grp in 0..g.groups {
+                            gemm_to(
+                                (og, ld, kg),
+                                &mut dw[grp * og * kg..][..og * kg],
+                                true,
+                                dy(grp),
+                                Mat {
+                                    data: cols,
+                                    off: grp * kg * ld,
+                                    rs: 1,
+                                    cs: ld,
+                                },
+                                par,
+                            );
+                        }
+                    }
                 }
-                if !pointwise {
-                    col2im(&dcols, g, dxs);
-                }
-            }
-            if let Some(dw) = dw.as_mut() {
-                let xs = &x[(first + s) * xl..][..xl];
-                let rhs: &[T] = if pointwise {
-                    xs
-                } else {
-                    im2col(xs, g, &mut cols);
-                    &cols
-                };
-                // dW_g += dY_g @ cols_g^T
-                for grp in 0..g.groups {
-                    gemm_to(
-                        (og, l, kg),
-                        &mut dw[grp * og * kg..][..og * kg],
-                        true,
-                        Mat {
-                            data: gys,
-                            off: grp * og * l,
-                            rs: l,
-                            cs: 1,
-                        },
-                        Mat {
-                            data: rhs,
-                            off: grp * kg * l,
-                            rs: 1,
-                            cs: l,
-                        },
-                        par,
-                    );
-                }
-            }
-        }
-        dw
+            },
+        );
+        (dw, db)
     };
-    let partials: Vec<Option<Vec<T>>> = if parallel {
+    let partials: Vec<(Option<Vec<T>>, Option<Vec<T>>)> = if parallel {
         parts.into_par_iter().enumerate().map(run).collect()
     } else {
         parts.into_iter().enumerate().map(run).collect()
     };
-    let dw = need_w.then(|| {
-        let mut it = partials.into_iter().flatten();
-        let mut acc = it.next().unwrap_or_else(|| vec![T::zero(); w.len()]);
+    let sum = |parts: Vec<Vec<T>>, len: usize| {
+        let mut it = parts.into_iter();
+        let mut acc = it.next().unwrap_or_else(|| vec![T::zero(); len]);
         for p in it {
             for (a, v) in acc.iter_mut().zip(p) {
                 *a += v;
             }
         }
         acc
-    });
-    (dx, dw, gb)
+    };
+    let (dws, dbs): (Vec<_>, Vec<_>) = partials.into_iter().unzip();
+    let dw = need_w.then(|| sum(dws.into_iter().flatten().collect(), w.len()));
+    let db = need_b.then(|| sum(dbs.into_iter().flatten().collect(), g.o));
+    (dx, dw, db)
 }
 
 // ---- pooling ------------------------------------------------------------------------------
@@ -520,9 +635,22 @@ fn per_plane<A: Sync, B: Send>(
     }
 }
 
+/// Folds `v` (at flat index `i`) into the running maximum `best`: a larger value wins, a
+/// NaN wins and then stays (PyTorch's rule), ties keep the earlier position.
+#[inline(always)]
+fn max_step<T: FloatElem>(best: &mut (T, i64), v: T, i: usize) {
+    if !best.0.is_nan() && (v > best.0 || v.is_nan()) {
+        *best = (v, i as i64);
+    }
+}
+
 /// Max pooling over `planes` contiguous `h x w` planes. Returns the maxima and, for each, the
 /// flat index `y * w + x` of the chosen input in its plane (PyTorch's `return_indices`).
 /// NaN wins, as in PyTorch; ties keep the first position in row-major order.
+///
+/// NOTE: 2x2 windows at stride 2 (every CNN's `MaxPool2d(2)`) take a branch-light path
+/// that reads the two input rows of an output row once; both paths apply `max_step` in
+/// the same row-major order, so they agree exactly.
 pub(crate) fn max_pool2d<T: FloatElem>(
     x: &[T],
     (h, w): (usize, usize),
@@ -530,28 +658,58 @@ pub(crate) fn max_pool2d<T: FloatElem>(
     wwin: &[Window],
 ) -> (Vec<T>, Vec<i64>) {
     let (oh, ow) = (hwin.len(), wwin.len());
-    let planes = x.len().checked_div(h * w).unwrap_or(0);
-    let mut out: Vec<(T, i64)> = vec![(T::zero(), 0); planes * oh * ow];
-    per_plane(x, h * w, &mut out, oh * ow, |xp, op| {
+    let (il, ol) = (h * w, oh * ow);
+    let planes = x.len().checked_div(il).unwrap_or(0);
+    let mut out = vec![T::zero(); planes * ol];
+    let mut idx = vec![0i64; planes * ol];
+    if il == 0 || ol == 0 {
+        return (out, idx);
+    }
+    let pairs = |ws: &[Window]| {
+        ws.iter()
+            .enumerate()
+            .all(|(o, wn)| wn.start == 2 * o && wn.end == wn.start + 2)
+    };
+    let two_by_two = pairs(hwin) && pairs(wwin);
+    let pool = |((xp, op), ip): ((&[T], &mut [T]), &mut [i64])| {
         for (oy, hy) in hwin.iter().enumerate() {
-            for (ox, wx) in wwin.iter().enumerate() {
+            let (orow, irow) = (&mut op[oy * ow..][..ow], &mut ip[oy * ow..][..ow]);
+            if two_by_two {
+                let (r0, r1) = (&xp[hy.start * w..][..w], &xp[(hy.start + 1) * w..][..w]);
+                let base = hy.start * w;
+                for (ox, (o, i)) in orow.iter_mut().zip(irow.iter_mut()).enumerate() {
+                    let x0 = 2 * ox;
+                    let mut best = (r0[x0], (base + x0) as i64);
+                    max_step(&mut best, r0[x0 + 1], base + x0 + 1);
+                    max_step(&mut best, r1[x0], base + w + x0);
+                    max_step(&mut best, r1[x0 + 1], base + w + x0 + 1);
+                    (*o, *i) = best;
+                }
+                continue;
+            }
+            for ((o, i), wx) in orow.iter_mut().zip(irow.iter_mut()).zip(wwin) {
                 let mut best = (T::NEG_INFINITY, (hy.start * w + wx.start) as i64);
-                'win: for iy in hy.start..hy.end {
-                    for ix in wx.start..wx.end {
-                        let v = xp[iy * w + ix];
-                        if v > best.0 || v.is_nan() {
-                            best = (v, (iy * w + ix) as i64);
-                            if v.is_nan() {
-                                break 'win;
-                            }
-                        }
+                for iy in hy.start..hy.end {
+                    for (ix, &v) in xp[iy * w..][wx.start..wx.end].iter().enumerate() {
+                        max_step(&mut best, v, iy * w + wx.start + ix);
                     }
                 }
-                op[oy * ow + ox] = best;
+                (*o, *i) = best;
             }
         }
-    });
-    out.into_iter().unzip()
+    };
+    if x.len() >= PAR_THRESHOLD {
+        x.par_chunks(il)
+            .zip(out.par_chunks_mut(ol))
+            .zip(idx.par_chunks_mut(ol))
+            .for_each(pool);
+    } else {
+        x.chunks(il)
+            .zip(out.chunks_mut(ol))
+            .zip(idx.chunks_mut(ol))
+            .for_each(pool);
+    }
+    (out, idx)
 }
 
 /// Gradient of [`max_pool2d`]: `g` flows to the recorded argmax of each window; windows that
@@ -562,14 +720,28 @@ pub(crate) fn max_pool2d_backward<T: FloatElem>(
     (h, w): (usize, usize),
     out_len: usize,
 ) -> Vec<T> {
+    let il = h * w;
     let planes = g.len().checked_div(out_len).unwrap_or(0);
-    let mut dx = vec![T::zero(); planes * h * w];
-    let pairs: Vec<(T, i64)> = g.iter().copied().zip(idx.iter().copied()).collect();
-    per_plane(&pairs, out_len, &mut dx, h * w, |gp, dp| {
-        for &(v, i) in gp {
+    let mut dx = vec![T::zero(); planes * il];
+    if il == 0 || out_len == 0 {
+        return dx;
+    }
+    let scatter = |((dp, gp), ip): ((&mut [T], &[T]), &[i64])| {
+        for (&v, &i) in gp.iter().zip(ip) {
             dp[i as usize] += v;
         }
-    });
+    };
+    if dx.len() >= PAR_THRESHOLD {
+        dx.par_chunks_mut(il)
+            .zip(g.par_chunks(out_len))
+            .zip(idx.par_chunks(out_len))
+            .for_each(scatter);
+    } else {
+        dx.chunks_mut(il)
+            .zip(g.chunks(out_len))
+            .zip(idx.chunks(out_len))
+            .for_each(scatter);
+    }
     dx
 }
 
@@ -675,9 +847,9 @@ mod tests {
         let rows = g.c * g.kh * g.kw * g.l();
         let c: Vec<f64> = (0..rows).map(|i| (i as f64 * 0.11).cos()).collect();
         let mut cols = vec![0.0; rows];
-        im2col(&x, &g, &mut cols);
+        im2col(&x, &g, &mut cols, g.l(), 0);
         let mut dx = vec![0.0; g.x_len()];
-        col2im(&c, &g, &mut dx);
+        col2im(&c, &g, &mut dx, g.l(), 0);
         let lhs: f64 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
         let rhs: f64 = x.iter().zip(&dx).map(|(a, b)| a * b).sum();
         assert!((lhs - rhs).abs() < 1e-12, "{lhs} vs {rhs}");

@@ -662,20 +662,25 @@ impl Tensor {
         let r = x.rank();
         let hw = (x.dims()[r - 2], x.dims()[r - 1]);
         let out_len = g.dims()[r - 2] * g.dims()[r - 1];
-        let idx = indices.to_vec::<i64>()?;
-        let storage = g.with_cpu(|s, l| match s {
-            CpuStorage::F32(_) => CpuStorage::F32(k::max_pool2d_backward(
-                &row_major::<f32>(s, l),
-                &idx,
-                hw,
-                out_len,
-            )),
-            _ => CpuStorage::F64(k::max_pool2d_backward(
-                &row_major::<f64>(s, l),
-                &idx,
-                hw,
-                out_len,
-            )),
+        // The indices are borrowed where they lie (they are contiguous as max_pool2d made
+        // them): copying them out cost as much as the scatter itself.
+        let ts = [g, indices];
+        let storage = Tensor::with_cpus(&ts, |s| {
+            let idx = row_major::<i64>(s[1], indices.layout());
+            match s[0] {
+                CpuStorage::F32(_) => CpuStorage::F32(k::max_pool2d_backward(
+                    &row_major::<f32>(s[0], g.layout()),
+                    &idx,
+                    hw,
+                    out_len,
+                )),
+                _ => CpuStorage::F64(k::max_pool2d_backward(
+                    &row_major::<f64>(s[0], g.layout()),
+                    &idx,
+                    hw,
+                    out_len,
+                )),
+            }
         });
         Ok(Tensor::from_storage(storage, x.shape().clone()))
     }

@@ -1,0 +1,296 @@
+//! Reference CNN benchmark (workload W4 of `../shared/bench/README.md`): the MNIST CNN
+//! Conv(1,32,3,p1)-ReLU-MaxPool2-Conv(32,64,3,p1)-ReLU-MaxPool2-Flatten-Linear(3136,128)-ReLU-
+//! Dropout(0.25)-Linear(128,10), cross-entropy, Adam 1e-3, batch 128.
+//!
+//! Times training batches and prints the median ms per batch, split into forward (model and
+//! loss), backward and optimizer step, with the ratio against PyTorch's 34.6 ms per batch
+//! (PyTorch 2.15 with oneDNN, 2 threads, on the reference 2-core machine). Asserts nothing.
+//!
+//! ```text
+//! cargo bench -p sinapsis --bench cnn                  # 60 timed batches
+//! cargo bench -p sinapsis --bench cnn -- --quick       # 5 timed batches
+//! cargo bench -p sinapsis --bench cnn -- --batches 200 --threads 1
+//! cargo bench -p sinapsis --bench cnn -- --epoch       # one full epoch, then test accuracy
+//! cargo bench -p sinapsis --bench cnn -- --layers      # forward/backward time of each layer
+//! ```
+//!
+//! NOTE: with glibc's default malloc, every large tensor of the graph comes from a fresh
+//! mmap whose pages fault on first touch; on the 2-core machine that was about half of the
+//! batch time (sys time ~40% of the run). To see the kernels without that cost, run with
+//! `GLIBC_TUNABLES=glibc.malloc.trim_threshold=2000000000:glibc.malloc.mmap_threshold=33554432`.
+//!
+//! The IDX files are read from `$SINAPSIS_DATA_DIR/mnist` or `../shared/data/mnist` beside
+//! the repository; without them random pixels and labels of the same shape stand in (and
+//! `--epoch` reports the accuracy of that meaningless data).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use sinapsis::data::dataset::{Dataset, TensorDataset};
+use sinapsis::data::loader::DataLoader;
+use sinapsis::data::mnist::{Mnist, Split};
+use sinapsis::nn::loss::CrossEntropyLoss;
+use sinapsis::nn::{
+    Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ModuleExt, ReLU, Sequential,
+};
+use sinapsis::optim::{Adam, AdamConfig, Optimizer};
+use sinapsis::{no_grad, Conv2dOptions, DType, Generator, Result};
+
+/// PyTorch's time per training batch on the reference machine (README, W4).
+const PYTORCH_MS: f64 = 34.6;
+
+struct Opts {
+    batches: usize,
+    threads: Option<usize>,
+    epoch: bool,
+    layers: bool,
+}
+
+fn parse_args() -> std::result::Result<Opts, String> {
+    let mut opts = Opts {
+        batches: 60,
+        threads: None,
+        epoch: false,
+        layers: false,
+    };
+    let mut args = std::env::args().skip(1);
+    let positive = |flag: &str, v: Option<String>| -> std::result::Result<usize, String> {
+        let v = v.ok_or(format!("{flag} needs a number"))?;
+        v.parse::<usize>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or(format!("{flag}: expected a positive integer, got {v:?}"))
+    };
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => opts.batches = 5,
+            "--epoch" => opts.epoch = true,
+            "--layers" => opts.layers = true,
+            "--batches" => opts.batches = positive("--batches", args.next())?,
+            "--threads" => opts.threads = Some(positive("--threads", args.next())?),
+            // cargo bench passes `--bench` to harness = false targets.
+            "--bench" => {}
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?} (use --quick, --batches N, --threads N, --epoch, --layers)"
+                ))
+            }
+        }
+    }
+    Ok(opts)
+}
+
+fn data_dir() -> PathBuf {
+    if let Ok(d) = std::env::var("SINAPSIS_DATA_DIR") {
+        return PathBuf::from(d).join("mnist");
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
+}
+
+/// A split of MNIST as `(1, 28, 28)` images, or random data of that shape when the files are
+/// missing.
+fn load(split: Split) -> Result<(Box<dyn Dataset>, &'static str)> {
+    if let Ok(m) = Mnist::load(data_dir(), split) {
+        return Ok((Box::new(m), "MNIST"));
+    }
+    let n = if split == Split::Train { 60000 } else { 10000 };
+    let mut g = Generator::new(split as u64);
+    let x = g.uniform([n, 1, 28, 28], 0.0, 1.0, DType::F32)?;
+    let y = g.randint(0, 10, [n])?;
+    let ds = TensorDataset::new(vec![x, y])?;
+    Ok((Box::new(ds), "random stand-in (MNIST files not found)"))
+}
+
+fn model() -> Result<Sequential> {
+    let pad1 = Conv2dOptions::default().padding(1);
+    Ok(Sequential::new()
+        .add(Conv2d::new(1, 32, 3, pad1)?)
+        .add(ReLU)
+        .add(MaxPool2d::new(2))
+        .add(Conv2d::new(32, 64, 3, pad1)?)
+        .add(ReLU)
+        .add(MaxPool2d::new(2))
+        .add(Flatten::default())
+        .add(Linear::new(3136, 128)?)
+        .add(ReLU)
+        .add(Dropout::new(0.25)?)
+        .add(Linear::new(128, 10)?))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// Fraction of the test set the model classifies correctly (evaluation mode, no graph).
+fn test_accuracy(net: &Sequential) -> Result<(f64, &'static str)> {
+    let (test, source) = load(Split::Test)?;
+    let loader = DataLoader::new(test, 1000)?;
+    net.eval();
+    let _guard = no_grad();
+    let (mut right, mut total) = (0usize, 0usize);
+    for b in loader.iter() {
+        let b = b?;
+        let pred = net.forward(&b[0])?.argmax(1, false)?.to_vec::<i64>()?;
+        let labels = b[1].to_vec::<i64>()?;
+        right += pred.iter().zip(&labels).filter(|(p, l)| p == l).count();
+        total += labels.len();
+    }
+    net.train();
+    Ok((right as f64 / total.max(1) as f64, source))
+}
+
+/// Median forward and backward time of each layer on its real input (the previous layer's
+/// output), the backward pass fed a gradient of ones; `runs` repetitions each.
+fn time_layers(net: &Sequential, x: &sinapsis::Tensor, runs: usize) -> Result<()> {
+    println!("per layer, median (and min) of {runs} (ms): forward / backward");
+    let mut x = x.clone();
+    let (mut tf, mut tb) = (0.0, 0.0);
+    for (i, layer) in net.iter().enumerate() {
+        // The first layer's input needs no gradient, as in training.
+        let input = x.detach().requires_grad_(i > 0)?;
+        let (mut f, mut b) = (vec![], vec![]);
+        let mut y = input.clone();
+        for _ in 0..runs {
+            let t0 = Instant::now();
+            y = layer.forward(&input)?;
+            let t1 = Instant::now();
+            if y.requires_grad() {
+                y.backward_with_grad(&y.ones_like()?)?;
+            }
+            let t2 = Instant::now();
+            f.push(ms(t1 - t0));
+            b.push(ms(t2 - t1));
+        }
+        let (fmin, bmin) = (
+            f.iter().copied().fold(f64::INFINITY, f64::min),
+            b.iter().copied().fold(f64::INFINITY, f64::min),
+        );
+        let (f, b) = (median(&mut f), median(&mut b));
+        (tf, tb) = (tf + f, tb + b);
+        println!(
+            "  {i:2} {:<10} {:?} -> {:?}: {f:7.3} / {b:7.3}  (min {fmin:.3} / {bmin:.3})",
+            layer.type_name(),
+            input.dims(),
+            y.dims()
+        );
+        x = y.detach();
+    }
+    println!("  sum of layers: {tf:.3} / {tb:.3}");
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let opts = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("bench cnn: {e}");
+            std::process::exit(2);
+        }
+    };
+    if let Some(n) = opts.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+        {
+            eprintln!("bench cnn: cannot build a pool of {n} threads: {e}");
+        }
+    }
+    let (train, source) = load(Split::Train)?;
+    println!(
+        "data: {source}, {} samples; rayon threads: {}",
+        train.len(),
+        rayon::current_num_threads()
+    );
+    let loader = DataLoader::new(train, 128)?.shuffle(true).seed(0);
+    let net = model()?;
+    let mut opt = Adam::new(
+        net.named_parameters(),
+        AdamConfig {
+            lr: 1e-3,
+            ..Default::default()
+        },
+    )?;
+    let loss_fn = CrossEntropyLoss::new();
+
+    if opts.layers {
+        let b = loader.iter_epoch(0).next().expect("a non-empty loader")?;
+        return time_layers(&net, &b[0], opts.batches.max(5));
+    }
+
+    let warmup = 3;
+    let total = if opts.epoch {
+        loader.len()
+    } else {
+        opts.batches + warmup
+    };
+    let (mut fwd, mut bwd, mut step, mut whole) = (vec![], vec![], vec![], vec![]);
+    let mut last = f32::NAN;
+    let epoch_start = Instant::now();
+    let mut batches = loader.iter_epoch(0);
+    for i in 0..total {
+        // Several epochs of batches when more are asked for than one epoch holds.
+        let b = match batches.next() {
+            Some(b) => b?,
+            None => {
+                batches = loader.iter_epoch(i as u64);
+                batches.next().expect("a non-empty loader")?
+            }
+        };
+        let t0 = Instant::now();
+        opt.zero_grad();
+        let loss = loss_fn.forward(&net.forward(&b[0])?, &b[1])?;
+        let t1 = Instant::now();
+        loss.backward()?;
+        let t2 = Instant::now();
+        opt.step()?;
+        let t3 = Instant::now();
+        last = loss.item::<f32>()?;
+        if i >= warmup || opts.epoch {
+            fwd.push(ms(t1 - t0));
+            bwd.push(ms(t2 - t1));
+            step.push(ms(t3 - t2));
+            whole.push(ms(t3 - t0));
+        }
+    }
+    let epoch_s = epoch_start.elapsed().as_secs_f64();
+
+    let (f, b, s, w) = (
+        median(&mut fwd),
+        median(&mut bwd),
+        median(&mut step),
+        median(&mut whole),
+    );
+    println!(
+        "timed batches: {} (batch 128){}",
+        whole.len(),
+        if opts.epoch { ", one epoch" } else { "" }
+    );
+    println!("median ms/batch: {w:.2} (forward {f:.2}, backward {b:.2}, optimizer {s:.2})");
+    println!(
+        "vs PyTorch {PYTORCH_MS} ms/batch: {:.2}x {}",
+        PYTORCH_MS / w,
+        if w < PYTORCH_MS { "faster" } else { "slower" }
+    );
+    println!("last loss: {last:.4}");
+    if opts.epoch {
+        println!("epoch wall time (data included): {epoch_s:.2} s (PyTorch: 16.24 s)");
+        let (acc, source) = test_accuracy(&net)?;
+        println!(
+            "test accuracy after 1 epoch ({source}): {:.2}%",
+            acc * 100.0
+        );
+    }
+    Ok(())
+}
