@@ -218,7 +218,8 @@ fn read_meta(path: &Path) -> Result<CheckpointMeta> {
     let bad_json = |e: serde_json::Error| {
         data_error(
             path,
-            format!("line {}, column {}: {e}", e.line(), e.column()),
+            // serde_json's message ends with "at line L column C".
+            format!("invalid checkpoint metadata: {e}"),
         )
     };
     let version: Version = serde_json::from_str(&text).map_err(bad_json)?;

@@ -89,7 +89,9 @@ pub struct OptimizerMeta {
     /// The names of the tensors in `optimizer.safetensors`, in the optimizer's order
     /// (`"0.weight.exp_avg"`); loading checks the file holds exactly these.
     pub tensors: Vec<String>,
-    /// Per-parameter counters (`"0.weight.step"`), in the optimizer's order.
+    /// Per-parameter counters (`"0.weight.step"`), in the optimizer's order (written as a
+    /// JSON object whose key order is kept).
+    #[serde(with = "ordered_map")]
     pub scalars: Vec<(String, f64)>,
     /// Parameter groups: parameter names and hyperparameters.
     pub groups: Vec<GroupState>,
@@ -153,6 +155,45 @@ pub struct SamplerState {
     pub seed: u64,
     /// The epoch whose permutation comes next.
     pub epoch: u64,
+}
+
+/// A list of `(name, number)` pairs as a JSON object, keeping the list's order both ways.
+mod ordered_map {
+    use std::fmt;
+
+    use serde::de::{MapAccess, Visitor};
+    use serde::ser::SerializeMap;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(pairs: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(pairs.len()))?;
+        for (k, v) in pairs {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+
+    struct Pairs;
+
+    impl<'de> Visitor<'de> for Pairs {
+        type Value = Vec<(String, f64)>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of numbers")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some(entry) = map.next_entry()? {
+                out.push(entry);
+            }
+            Ok(out)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, f64)>, D::Error> {
+        d.deserialize_map(Pairs)
+    }
 }
 
 mod u128_string {

@@ -1,8 +1,8 @@
 //! TensorBoard event files (`torch.utils.tensorboard.SummaryWriter`): scalars and text that
 //! `tensorboard --logdir runs` plots live during training.
 //!
-//! An event file is a sequence of TFRecord records ([`record`]), each holding one protobuf
-//! `Event` ([`protobuf`]). Only the few messages needed for scalars and text are encoded, by
+//! An event file is a sequence of TFRecord records (`record.rs`), each holding one protobuf
+//! `Event` (`protobuf.rs`). Only the few messages needed for scalars and text are encoded, by
 //! hand, so no protobuf dependency is needed:
 //!
 //! ```text
