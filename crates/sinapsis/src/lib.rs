@@ -20,6 +20,7 @@ pub use sinapsis_core::*;
 
 pub mod checkpoint;
 pub mod data;
+mod float_map;
 pub mod metrics;
 pub mod nn;
 pub mod optim;

@@ -350,7 +350,11 @@ fn state_json_keeps_infinite_best() {
     );
     let bad = json.replace("\"inf\"", "\"infinite\"");
     let err = serde_json::from_str::<SchedulerState>(&bad).unwrap_err();
-    assert!(err.to_string().contains("counter `best`"), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("`best`") && msg.contains("got \"infinite\""),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -46,7 +46,7 @@ fn mlp_2_10_1() -> Result<Sequential> {
     Ok(model)
 }
 
-fn sgd(model: &Sequential, lr: f64) -> Result<SGD> {
+fn sgd(model: &impl ModuleExt, lr: f64) -> Result<SGD> {
     SGD::new(
         model.named_parameters(),
         SgdConfig {
@@ -135,13 +135,7 @@ fn early_stopping_stops_and_restores_the_best_weights() -> Result<()> {
     let val = DataLoader::new(TensorDataset::new(vec![x.clone(), x.mul_scalar(0.5)?])?, 64)?;
     let model = Linear::new(1, 1)?;
     model.weight.update_::<f32>(|w| w.fill(0.0))?;
-    let mut opt = SGD::new(
-        model.named_parameters(),
-        SgdConfig {
-            lr: 0.05,
-            ..Default::default()
-        },
-    )?;
+    let mut opt = sgd(&model, 0.05)?;
     let mse = MSELoss::new();
     let mut trainer = Trainer::new(TrainConfig {
         epochs: 200,
@@ -184,13 +178,7 @@ fn non_finite_loss_stops_with_epoch_and_batch() -> Result<()> {
     let y = x.sum([1], true)?;
     let train = DataLoader::new(TensorDataset::new(vec![x, y])?, 8)?;
     let model = Linear::new(2, 1)?;
-    let mut opt = SGD::new(
-        model.named_parameters(),
-        SgdConfig {
-            lr: 10.0,
-            ..Default::default()
-        },
-    )?;
+    let mut opt = sgd(&model, 10.0)?;
     let mse = MSELoss::new();
     let mut trainer = Trainer::new(TrainConfig {
         epochs: 50,
@@ -282,7 +270,7 @@ fn stop_request_interrupts_after_the_step() -> Result<()> {
     let y = x.sum([1], true)?;
     let train = DataLoader::new(TensorDataset::new(vec![x, y])?, 4)?;
     let model = Linear::new(2, 1)?;
-    let mut opt = sgd_for(&model)?;
+    let mut opt = sgd(&model, 0.01)?;
     let mse = MSELoss::new();
     let mut trainer = Trainer::new(TrainConfig {
         epochs: 5,
@@ -306,16 +294,6 @@ fn stop_request_interrupts_after_the_step() -> Result<()> {
     Ok(())
 }
 
-fn sgd_for(model: &Linear) -> Result<SGD> {
-    SGD::new(
-        model.named_parameters(),
-        SgdConfig {
-            lr: 0.01,
-            ..Default::default()
-        },
-    )
-}
-
 /// Callbacks can add metrics that later callbacks and the history see.
 #[test]
 fn callbacks_add_metrics_and_can_stop() -> Result<()> {
@@ -333,7 +311,7 @@ fn callbacks_add_metrics_and_can_stop() -> Result<()> {
     let x = Tensor::randn((8, 2), DType::F32)?;
     let train = DataLoader::new(TensorDataset::new(vec![x.clone(), x.sum([1], true)?])?, 4)?;
     let model = Linear::new(2, 1)?;
-    let mut opt = sgd_for(&model)?;
+    let mut opt = sgd(&model, 0.01)?;
     let mse = MSELoss::new();
     let mut trainer = Trainer::new(TrainConfig {
         epochs: 10,

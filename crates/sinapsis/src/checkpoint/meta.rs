@@ -56,7 +56,7 @@ pub struct CheckpointMeta {
     pub model_config: Option<serde_json::Value>,
     /// Metrics at save time (`val_loss`, `accuracy`); NaN and infinities are written as the
     /// strings `"nan"`, `"inf"`, `"-inf"`.
-    #[serde(default, with = "float_map")]
+    #[serde(default, with = "crate::float_map")]
     pub metrics: BTreeMap<String, f64>,
     /// Anything else the caller wants to keep.
     #[serde(default)]
@@ -210,56 +210,5 @@ mod u128_string {
                 "word_pos must be a decimal integer string, got \"{text}\""
             ))
         })
-    }
-}
-
-/// A map of floats with NaN and infinities written as strings (JSON has no number for them).
-mod float_map {
-    use std::collections::BTreeMap;
-
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(untagged)]
-    enum Value {
-        Number(f64),
-        Text(String),
-    }
-
-    pub fn serialize<S: Serializer>(map: &BTreeMap<String, f64>, s: S) -> Result<S::Ok, S::Error> {
-        map.iter()
-            .map(|(k, &v)| {
-                let v = match v {
-                    v if v.is_finite() => Value::Number(v),
-                    v if v.is_nan() => Value::Text("nan".into()),
-                    v if v > 0.0 => Value::Text("inf".into()),
-                    _ => Value::Text("-inf".into()),
-                };
-                (k.as_str(), v)
-            })
-            .collect::<BTreeMap<_, _>>()
-            .serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
-        BTreeMap::<String, Value>::deserialize(d)?
-            .into_iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    Value::Number(x) => x,
-                    Value::Text(t) => match t.as_str() {
-                        "nan" => f64::NAN,
-                        "inf" => f64::INFINITY,
-                        "-inf" => f64::NEG_INFINITY,
-                        other => {
-                            return Err(serde::de::Error::custom(format!(
-                                "metric `{k}`: expected a number, \"inf\", \"-inf\" or \"nan\", got \"{other}\""
-                            )))
-                        }
-                    },
-                };
-                Ok((k, v))
-            })
-            .collect()
     }
 }

@@ -39,7 +39,7 @@ pub struct SchedulerState {
     /// Scheduler-specific counters by name (`T_cur`, `best`, `num_bad_epochs`, ...).
     /// Non-finite values (a `best` of infinity) are written as the strings `"inf"`,
     /// `"-inf"` and `"nan"`, since JSON has no number for them.
-    #[serde(default, with = "float_map")]
+    #[serde(default, with = "crate::float_map")]
     pub counters: BTreeMap<String, f64>,
 }
 
@@ -75,60 +75,5 @@ impl SchedulerState {
             ));
         }
         Ok(v as u64)
-    }
-}
-
-/// Serialises a map of floats, writing non-finite values as strings.
-mod float_map {
-    use std::collections::BTreeMap;
-
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(untagged)]
-    enum Value {
-        Number(f64),
-        Text(String),
-    }
-
-    pub fn serialize<S: Serializer>(map: &BTreeMap<String, f64>, s: S) -> Result<S::Ok, S::Error> {
-        let out: BTreeMap<&str, Value> = map
-            .iter()
-            .map(|(k, &v)| {
-                let v = if v.is_finite() {
-                    Value::Number(v)
-                } else if v.is_nan() {
-                    Value::Text("nan".into())
-                } else if v > 0.0 {
-                    Value::Text("inf".into())
-                } else {
-                    Value::Text("-inf".into())
-                };
-                (k.as_str(), v)
-            })
-            .collect();
-        out.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
-        let raw = BTreeMap::<String, Value>::deserialize(d)?;
-        raw.into_iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    Value::Number(x) => x,
-                    Value::Text(t) => match t.as_str() {
-                        "inf" => f64::INFINITY,
-                        "-inf" => f64::NEG_INFINITY,
-                        "nan" => f64::NAN,
-                        other => {
-                            return Err(serde::de::Error::custom(format!(
-                                "counter `{k}`: expected a number, \"inf\", \"-inf\" or \"nan\", got \"{other}\""
-                            )))
-                        }
-                    },
-                };
-                Ok((k, v))
-            })
-            .collect()
     }
 }
