@@ -253,6 +253,29 @@ fn matmul_in_every_rank_combination() {
         leaf(&mut gen, &[3]),
     );
     gradcheck(|xs| xs[0].linear(&xs[1], Some(&xs[2])), &[x, w, bias]).unwrap();
+    // The fused op without a bias and on a transposed input; leading batch dims and a
+    // broadcasting 2-D bias take the general path.
+    let (x, w) = (leaf(&mut gen, &[4, 5]), leaf(&mut gen, &[3, 4]));
+    gradcheck(|xs| xs[0].t()?.linear(&xs[1], None), &[x, w]).unwrap();
+    let (x, w, bias) = (
+        leaf(&mut gen, &[2, 5, 4]),
+        leaf(&mut gen, &[3, 4]),
+        leaf(&mut gen, &[1, 3]),
+    );
+    gradcheck(|xs| xs[0].linear(&xs[1], Some(&xs[2])), &[x, w, bias]).unwrap();
+}
+
+#[test]
+fn binary_cross_entropy_both_inputs() {
+    let mut gen = Generator::new(11);
+    // Probabilities away from 0 and 1, where the clamped logs are smooth.
+    let p = gen.uniform(vec![3, 4], 0.1, 0.9, DType::F64).unwrap();
+    let y = gen.uniform(vec![3, 4], 0.0, 1.0, DType::F64).unwrap();
+    let (p, y) = (
+        p.requires_grad_(true).unwrap(),
+        y.requires_grad_(true).unwrap(),
+    );
+    gradcheck(|xs| xs[0].binary_cross_entropy(&xs[1]), &[p, y]).unwrap();
 }
 
 #[test]

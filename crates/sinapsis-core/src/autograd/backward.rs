@@ -186,6 +186,20 @@ impl Map3 for BinaryGrad {
                     }
                 })
             }
+            // PyTorch's rules, which are not the derivatives of the clamped forward:
+            // (p - y) / max(p (1 - p), 1e-12) for p, -logit(p) for y (infinite at 0 and 1).
+            (BinaryOp::BinaryCrossEntropy, true) => {
+                // NOTE: PyTorch's EPSILON is the float 1e-12 (9.99999996e-13 once widened),
+                // also in float64; the widened value reproduces its numbers at a saturated p.
+                let (one, eps) = (T::one(), T::from_f64(1e-12_f32 as f64));
+                zip3_map(a, b, g, move |p, y, g| {
+                    g * ((p - y) / ((one - p) * p).max(eps))
+                })
+            }
+            (BinaryOp::BinaryCrossEntropy, false) => {
+                let one = T::one();
+                zip3_map(a, b, g, move |p, _, g| g * -(p / (one - p)).ln())
+            }
             (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul, _) => {
                 unreachable!("linear ops use tensor rules")
             }
@@ -235,6 +249,15 @@ pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor) -> Result<Grads> {
                 None
             };
             smallvec![ga, gb]
+        }
+        Op::Linear { x, w, b } => {
+            let gx = need(x).then(|| g.matmul(w)).transpose()?;
+            let gw = need(w).then(|| g.t()?.matmul(x)).transpose()?;
+            let gb = match b {
+                Some(b) if need(b) => Some(g.sum([0], false)?),
+                _ => None,
+            };
+            smallvec![gx, gw, gb]
         }
         Op::Reshape(x) => smallvec![Some(g.reshape(x.shape().clone())?)],
         Op::Permute(_, perm) => {

@@ -18,6 +18,34 @@ use smallvec::SmallVec;
 use std::cell::Cell;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hashes a [`NodeId`] (an address) by one multiply: node ids are unique and the maps are
+/// private to one backward pass, so SipHash's flood resistance would only cost time.
+#[derive(Default)]
+struct NodeIdHasher(u64);
+
+impl Hasher for NodeIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, id: usize) {
+        // Addresses are 16-byte aligned: the multiply spreads the high bits down.
+        self.0 = (id as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(32);
+    }
+}
+
+type NodeMap<V> = HashMap<NodeId, V, BuildHasherDefault<NodeIdHasher>>;
+type NodeSet = HashSet<NodeId, BuildHasherDefault<NodeIdHasher>>;
 
 thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
@@ -145,6 +173,9 @@ pub(crate) enum BinaryOp {
     Pow,
     Maximum,
     Minimum,
+    /// Binary cross entropy of probabilities `p` (lhs) against targets `y` (rhs):
+    /// `(y - 1) max(ln(1 - p), -100) - y max(ln p, -100)`, PyTorch's clamped form.
+    BinaryCrossEntropy,
 }
 
 /// How a tensor was computed: the op and what its backward rule needs.
@@ -157,6 +188,12 @@ pub(crate) enum Op {
     Extremum(Tensor),
     /// Batched matmul of rank >= 2 operands; batch dims broadcast.
     Matmul(Tensor, Tensor),
+    /// `x W^T + b` for a 2-D `x`, a 2-D `w` `(out, in)` and an optional 1-D `b`.
+    Linear {
+        x: Tensor,
+        w: Tensor,
+        b: Option<Tensor>,
+    },
     Reshape(Tensor),
     Permute(Tensor, DimVec),
     Narrow {
@@ -242,7 +279,7 @@ impl Op {
             | Op::LogSoftmax { x, .. }
             | Op::MaxPool2d { x, .. }
             | Op::AvgPool2d { x, .. } => v.push(x),
-            Op::Conv2d { x, w, b, .. } => {
+            Op::Conv2d { x, w, b, .. } | Op::Linear { x, w, b } => {
                 v.push(x);
                 v.push(w);
                 v.extend(b.as_ref());
@@ -281,7 +318,9 @@ impl Op {
             | Op::LogSoftmax { x, .. }
             | Op::MaxPool2d { x, .. }
             | Op::AvgPool2d { x, .. } => smallvec::smallvec![x],
-            Op::Conv2d { x, w, b, .. } => std::iter::once(x).chain(Some(w)).chain(b).collect(),
+            Op::Conv2d { x, w, b, .. } | Op::Linear { x, w, b } => {
+                std::iter::once(x).chain(Some(w)).chain(b).collect()
+            }
             Op::Binary(a, b, _) | Op::Matmul(a, b) | Op::Where { a, b, .. } => {
                 smallvec::smallvec![a, b]
             }
@@ -293,7 +332,7 @@ impl Op {
 /// Post-order (inputs before the ops that read them) of the nodes that need a gradient.
 fn topo_order(root: &Tensor) -> Vec<Tensor> {
     let mut order = Vec::new();
-    let mut visited: HashSet<NodeId> = HashSet::new();
+    let mut visited = NodeSet::default();
     let mut stack = vec![(root.clone(), false)];
     while let Some((t, expanded)) = stack.pop() {
         if expanded {
@@ -325,7 +364,7 @@ pub(crate) fn run_backward(root: &Tensor, seed: Tensor) -> Result<()> {
     }
     let _guard = no_grad();
     let mut order = topo_order(root);
-    let mut grads: HashMap<NodeId, Tensor> = HashMap::new();
+    let mut grads: NodeMap<Tensor> = NodeMap::default();
     grads.insert(root.id(), seed);
     // Popping drops each node as soon as it is done, so saved tensors go early too.
     while let Some(node) = order.pop() {
@@ -366,6 +405,7 @@ impl std::fmt::Debug for Op {
             Op::Sum(_) => "Sum",
             Op::Extremum(_) => "Extremum",
             Op::Matmul(..) => "Matmul",
+            Op::Linear { .. } => "Linear",
             Op::Reshape(_) => "Reshape",
             Op::Permute(..) => "Permute",
             Op::Narrow { .. } => "Narrow",

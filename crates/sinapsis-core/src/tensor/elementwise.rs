@@ -149,6 +149,12 @@ impl Map2 for BinaryOp {
             BinaryOp::Pow => zip_map(a, la, b, lb, |x, y| x.powf(y)),
             BinaryOp::Maximum => zip_map(a, la, b, lb, |x, y| x.max(y)),
             BinaryOp::Minimum => zip_map(a, la, b, lb, |x, y| x.min(y)),
+            BinaryOp::BinaryCrossEntropy => {
+                let (one, floor) = (T::one(), T::from_f64(-100.0));
+                zip_map(a, la, b, lb, move |p, y| {
+                    (y - one) * (-p).ln_1p().max(floor) - y * p.ln().max(floor)
+                })
+            }
         }
     }
 }
@@ -160,7 +166,7 @@ fn int_binary(op: BinaryOp, a: &[i64], la: &Layout, b: &[i64], lb: &Layout) -> R
         BinaryOp::Mul => zip_map(a, la, b, lb, i64::wrapping_mul),
         BinaryOp::Maximum => zip_map(a, la, b, lb, |x: i64, y| x.max(y)),
         BinaryOp::Minimum => zip_map(a, la, b, lb, |x: i64, y| x.min(y)),
-        BinaryOp::Div | BinaryOp::Pow => {
+        BinaryOp::Div | BinaryOp::Pow | BinaryOp::BinaryCrossEntropy => {
             return Err(Error::dtype(
                 binary_name(op),
                 "a floating-point tensor (cast i64 with to_dtype first)",
@@ -179,6 +185,7 @@ fn binary_name(op: BinaryOp) -> &'static str {
         BinaryOp::Pow => "pow",
         BinaryOp::Maximum => "maximum",
         BinaryOp::Minimum => "minimum",
+        BinaryOp::BinaryCrossEntropy => "binary_cross_entropy",
     }
 }
 
@@ -936,7 +943,7 @@ impl Tensor {
         ))
     }
 
-    fn binary(&self, rhs: &Tensor, op: BinaryOp) -> Result<Tensor> {
+    pub(super) fn binary(&self, rhs: &Tensor, op: BinaryOp) -> Result<Tensor> {
         let name = binary_name(op);
         self.check_same_dtype(name, rhs)?;
         let (a, b, shape) = Tensor::broadcast_pair(name, self, rhs)?;

@@ -119,6 +119,20 @@ impl Tensor {
     /// The core op: rank >= 2 operands with equal dtypes and inner dims (checked by
     /// `matmul`), batch dims broadcast. `orig_*` are the user's operands, for messages.
     fn matmul_nd(&self, rhs: &Tensor, orig_a: &Tensor, orig_b: &Tensor) -> Result<Tensor> {
+        let (storage, shape) = self.matmul_storage(rhs, orig_a, orig_b)?;
+        Ok(Tensor::from_op(storage, shape, &[self, rhs], || {
+            Op::Matmul(self.clone(), rhs.clone())
+        }))
+    }
+
+    /// The product's buffer and shape, unrecorded: `matmul_nd` without the graph node, for
+    /// fused ops that record their own (`linear`).
+    pub(super) fn matmul_storage(
+        &self,
+        rhs: &Tensor,
+        orig_a: &Tensor,
+        orig_b: &Tensor,
+    ) -> Result<(CpuStorage, Shape)> {
         let (ra, rb) = (self.rank(), rhs.rank());
         let (m, k, n) = (self.dims()[ra - 2], self.dims()[ra - 1], rhs.dims()[rb - 1]);
         let batch_a = Shape::new(&self.dims()[..ra - 2]);
@@ -143,9 +157,7 @@ impl Tensor {
         });
         let mut out = batch.0;
         out.extend_from_slice(&[m, n]);
-        Ok(Tensor::from_op(storage, Shape(out), &[self, rhs], || {
-            Op::Matmul(self.clone(), rhs.clone())
-        }))
+        Ok((storage, Shape(out)))
     }
 }
 

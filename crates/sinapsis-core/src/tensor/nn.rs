@@ -2,10 +2,10 @@
 //! and linear.
 
 use super::Tensor;
-use crate::autograd::Op;
+use crate::autograd::{BinaryOp, Op};
 use crate::cpu::strided::to_contiguous;
 use crate::storage::CpuStorage;
-use crate::{Dim, FloatElem, Result};
+use crate::{Dim, Error, FloatElem, Result};
 use rayon::prelude::*;
 
 /// Applies `f(row_in, row_out)` to every row of a contiguous row-major buffer.
@@ -163,9 +163,11 @@ impl Tensor {
     /// Affine map `x W^T + b` with `W` of shape `(out, in)`
     /// (`torch.nn.functional.linear`).
     ///
-    /// Computed as [`Tensor::matmul`] with the transposed weight (a stride swap, no copy)
-    /// followed by a broadcast [`Tensor::add`] of the bias; gradients flow to `x`, `weight` and
-    /// `bias`.
+    /// One fused op for a batch of rows and a 1-D bias: the product with the transposed
+    /// weight (a stride swap, no copy) with the bias added into its output, recorded as one
+    /// graph node whose backward gives `g W`, `g^T x` and the column sums of `g`. Other
+    /// shapes (leading batch dims, a bias that only broadcasts) go through
+    /// [`Tensor::matmul`] and a broadcast [`Tensor::add`], with the same values.
     ///
     /// # Shapes
     /// `x: (*, in)`, `weight: (out, in)`, `bias: (out)`; result `(*, out)`, where `*` is any
@@ -188,10 +190,123 @@ impl Tensor {
     /// # Ok::<(), sinapsis_core::Error>(())
     /// ```
     pub fn linear(&self, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
-        let y = self.matmul(&weight.t()?)?;
-        match bias {
-            Some(b) => y.add(b),
-            None => Ok(y),
+        if !self.fuses_linear(weight, bias) {
+            let y = self.matmul(&weight.t()?)?;
+            return match bias {
+                Some(b) => y.add(b),
+                None => Ok(y),
+            };
+        }
+        let wt = weight.t()?;
+        let (mut storage, shape) = self.matmul_storage(&wt, self, &wt)?;
+        if let Some(b) = bias {
+            let b = b.contiguous()?;
+            b.with_cpu(|bs, _| match (&mut storage, bs) {
+                (CpuStorage::F32(y), CpuStorage::F32(b)) => add_rows(y, b),
+                (CpuStorage::F64(y), CpuStorage::F64(b)) => add_rows(y, b),
+                _ => unreachable!("fuses_linear checked the dtypes"),
+            });
+        }
+        let inputs: &[&Tensor] = match bias {
+            Some(b) => &[self, weight, b],
+            None => &[self, weight],
+        };
+        Ok(Tensor::from_op(storage, shape, inputs, || Op::Linear {
+            x: self.clone(),
+            w: weight.clone(),
+            b: bias.cloned(),
+        }))
+    }
+
+    /// Binary cross entropy of probabilities `self` against `target`, per element and
+    /// unreduced (`F.binary_cross_entropy(p, y, reduction="none")`):
+    /// `-(y ln p + (1 - y) ln(1 - p))` with each log clamped at -100 as in PyTorch, so `p` = 0
+    /// or 1 gives a finite loss. One fused op; its gradients are PyTorch's,
+    /// `(p - y) / max(p (1 - p), 1e-12)` for `p` and `-logit(p)` for `y`.
+    ///
+    /// # Shapes
+    /// `self` and `target` of one shape (no broadcasting, as for PyTorch's losses); the
+    /// result has that shape.
+    ///
+    /// # Errors
+    /// If the shapes or dtypes differ, the dtype is not float, or `self` holds a value outside
+    /// `[0, 1]` (logits belong in a `*_with_logits` loss).
+    ///
+    /// ```
+    /// use sinapsis_core::Tensor;
+    /// let p = Tensor::new(&[0.5f64, 1.0])?;
+    /// let y = Tensor::new(&[1.0f64, 0.0])?;
+    /// let l = p.binary_cross_entropy(&y)?.to_vec::<f64>()?;
+    /// assert!((l[0] - 2f64.ln()).abs() < 1e-15);
+    /// assert_eq!(l[1], 100.0); // ln(0) clamped at -100
+    /// assert!(Tensor::new(&[1.5f64])?.binary_cross_entropy(&Tensor::new(&[1.0f64])?).is_err());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
+    pub fn binary_cross_entropy(&self, target: &Tensor) -> Result<Tensor> {
+        const OP: &str = "binary_cross_entropy";
+        self.check_float(OP)?;
+        self.check_same_dtype(OP, target)?;
+        if self.shape() != target.shape() {
+            return Err(Error::shape(
+                OP,
+                format!(
+                    "input {} and target {}: shapes differ (losses do not broadcast)",
+                    self.shape(),
+                    target.shape()
+                ),
+            ));
+        }
+        let loss = self.binary(target, BinaryOp::BinaryCrossEntropy)?;
+        // A probability outside [0, 1] makes a log NaN; only then look for the culprit (a NaN
+        // target alone also gives NaN, which is returned as PyTorch does).
+        if loss.with_cpu(|s, _| has_nan(s)) {
+            if let Some(bad) = self
+                .to_f64_vec()?
+                .into_iter()
+                .find(|p| !(0.0..=1.0).contains(p))
+            {
+                return Err(Error::invalid(
+                    OP,
+                    format!(
+                        "input holds {bad}, but must hold probabilities in [0, 1] (for logits \
+                         use binary_cross_entropy_with_logits)"
+                    ),
+                ));
+            }
+        }
+        Ok(loss)
+    }
+
+    /// Whether `linear` can run as one fused op: `(n, in) @ (out, in)^T` plus an `(out)`
+    /// bias, all of one float dtype. Anything else takes the general path, which also
+    /// reports the errors.
+    fn fuses_linear(&self, weight: &Tensor, bias: Option<&Tensor>) -> bool {
+        let float = |t: &Tensor| t.check_float("linear").is_ok() && t.dtype() == self.dtype();
+        self.rank() == 2
+            && weight.rank() == 2
+            && self.dims()[1] == weight.dims()[1]
+            && float(self)
+            && float(weight)
+            && bias.is_none_or(|b| b.rank() == 1 && b.dims()[0] == weight.dims()[0] && float(b))
+    }
+}
+
+fn has_nan(s: &CpuStorage) -> bool {
+    match s {
+        CpuStorage::F32(v) => v.iter().any(|x| x.is_nan()),
+        CpuStorage::F64(v) => v.iter().any(|x| x.is_nan()),
+        _ => false,
+    }
+}
+
+/// Adds `bias` to every row of the row-major `y` (rows of `bias.len()` elements).
+fn add_rows<T: FloatElem>(y: &mut [T], bias: &[T]) {
+    if bias.is_empty() {
+        return;
+    }
+    for row in y.chunks_mut(bias.len()) {
+        for (v, &b) in row.iter_mut().zip(bias) {
+            *v += b;
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Binary classification losses: BCE on probabilities and BCE on logits.
 
-use super::{check_pair, elementwise_weight, grad_carrier, invalid, reduce, wants_grad, Reduction};
+use super::{check_pair, elementwise_weight, reduce, Reduction};
 use crate::{Result, Tensor};
 
 /// Binary cross entropy on probabilities (`F.binary_cross_entropy`):
@@ -13,8 +13,7 @@ use crate::{Result, Tensor};
 ///
 /// Gradients are PyTorch's: `w (p - y) / max(p (1 - p), 1e-12)` for the input and
 /// `-w logit(p)` for the target (infinite at `p` = 0 or 1), which are not the derivatives
-/// of the clamped forward; see `grad_carrier` in this module's source for how they are
-/// attached.
+/// of the clamped forward.
 ///
 /// # Shapes
 /// `input` and `target`: any shape, the same for both; `weight`: broadcastable to it.
@@ -39,38 +38,8 @@ pub fn binary_cross_entropy(
     const OP: &str = "binary_cross_entropy";
     check_pair(OP, input, target)?;
     let weight = elementwise_weight(OP, "weight", input, weight)?;
-    if let Some(bad) = input
-        .to_f64_vec()?
-        .into_iter()
-        .find(|p| !(0.0..=1.0).contains(p))
-    {
-        return Err(invalid(
-            OP,
-            format!(
-                "input holds {bad}, but must hold probabilities in [0, 1] (for logits use \
-                 binary_cross_entropy_with_logits)"
-            ),
-        ));
-    }
-    // The value, as PyTorch computes it: (y - 1) max(ln(1 - p), -100) - y max(ln p, -100),
-    // on detached operands; the gradients are attached below.
-    let (p, y) = (input.detach(), target.detach());
-    let log_p = p.log()?.clamp_min(-100.0)?;
-    let log_1mp = p.neg()?.log1p()?.clamp_min(-100.0)?;
-    let mut loss = y.sub_scalar(1.0)?.mul(&log_1mp)?.sub(&y.mul(&log_p)?)?;
-    if wants_grad(input) {
-        // NOTE: PyTorch's EPSILON is the float 1e-12 (9.99999996e-13 once widened), also in
-        // float64; the widened value reproduces its numbers at a saturated p exactly.
-        const EPSILON: f64 = 1e-12_f32 as f64;
-        let one_minus_p = p.neg()?.add_scalar(1.0)?;
-        let grad = p.sub(&y)?.div(&one_minus_p.mul(&p)?.clamp_min(EPSILON)?)?;
-        loss = loss.add(&grad_carrier(input, &grad)?)?;
-    }
-    if wants_grad(target) {
-        // -logit(p) = -ln(p / (1 - p)), unclamped as in PyTorch.
-        let grad = p.div(&p.neg()?.add_scalar(1.0)?)?.log()?.neg()?;
-        loss = loss.add(&grad_carrier(target, &grad)?)?;
-    }
+    // One fused op with PyTorch's value and gradients (see `Tensor::binary_cross_entropy`).
+    let mut loss = input.binary_cross_entropy(target)?;
     if let Some(w) = weight {
         loss = loss.mul(&w)?;
     }

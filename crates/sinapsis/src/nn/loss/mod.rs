@@ -45,7 +45,7 @@ pub use regression::{
     huber_loss, l1_loss, mse_loss, smooth_l1_loss, HuberLoss, L1Loss, MSELoss, SmoothL1Loss,
 };
 
-use crate::{is_grad_enabled, DType, Error, Result, Tensor};
+use crate::{DType, Error, Result, Tensor};
 use std::fmt;
 use std::str::FromStr;
 
@@ -214,33 +214,6 @@ fn reduce(op: &'static str, loss: Tensor, reduction: Reduction) -> Result<Tensor
 
 fn batchmean_unsupported(op: &'static str) -> Error {
     invalid(op, "reduction \"batchmean\" is only defined for kl_div")
-}
-
-/// Whether a gradient with respect to `t` must be recorded.
-fn wants_grad(t: &Tensor) -> bool {
-    t.requires_grad() && is_grad_enabled()
-}
-
-/// A tensor of zeros whose gradient with respect to `x` is `g` (elementwise, times the
-/// upstream gradient): a straight-through term, `(x - x.detach()) * g`.
-///
-/// NOTE: this lets a loss reproduce PyTorch's backward where that is not the derivative of
-/// its forward (BCE clamps its logs at -100, but its gradient is `(p - y) / max(p(1-p),
-/// 1e-12)` and, for the target, the unclamped `-logit(p)`). An infinite entry of `g`
-/// (`-logit(p)` at `p` = 0 or 1) cannot ride on a product, since `0 * inf` is NaN; it rides
-/// on `sign(g) * (inf^(x - x.detach()) - 1)` instead: `inf^0` is exactly 1, so the value is
-/// 0, and `d/du inf^u = inf^u * ln(inf) = inf`.
-fn grad_carrier(x: &Tensor, g: &Tensor) -> Result<Tensor> {
-    let dx = x.sub(&x.detach())?;
-    let has_inf = g.to_f64_vec()?.iter().any(|v| v.is_infinite());
-    if !has_inf {
-        return dx.mul(g);
-    }
-    let is_inf = g.abs()?.eq_scalar(f64::INFINITY)?;
-    let finite = dx.mul(&g.masked_fill(&is_inf, 0.0)?)?;
-    let base = g.ones_like()?.masked_fill(&is_inf, f64::INFINITY)?;
-    let sign = g.ones_like()?.masked_fill(&g.lt_scalar(0.0)?, -1.0)?;
-    finite.add(&base.pow(&dx)?.sub_scalar(1.0)?.mul(&sign)?)
 }
 
 /// A float tensor of `dims` from f64 values, in `dtype`.
