@@ -131,7 +131,10 @@ fn parse_predictions(csv: &str, classes: usize) -> Vec<Prediction> {
             assert_eq!(f.len(), 3 + classes, "{line}");
             let probs: Vec<f64> = f[3..].iter().map(|p| p.parse().unwrap()).collect();
             let sum: f64 = probs.iter().sum();
-            assert!((sum - 1.0).abs() < 1e-4, "probabilities sum to {sum}: {line}");
+            assert!(
+                (sum - 1.0).abs() < 1e-4,
+                "probabilities sum to {sum}: {line}"
+            );
             let class: usize = f[1].parse().unwrap();
             let best = probs
                 .iter()
@@ -231,7 +234,10 @@ fn predict_on_idx_images_matches_eval_on_the_same_images() {
         assert_eq!(e.samples, N_IMAGES);
         let acc = e.accuracy.unwrap();
         assert_eq!(acc, correct as f64 / N_IMAGES as f64, "{}", data.display());
-        assert!(acc >= run_acc - 0.2, "accuracy {acc} on 20 images, {run_acc} on all");
+        assert!(
+            acc >= run_acc - 0.2,
+            "accuracy {acc} on 20 images, {run_acc} on all"
+        );
         let classes: Vec<usize> = preds.iter().map(|p| p.class).collect();
         assert_eq!(e.predictions, classes);
     }
@@ -253,7 +259,10 @@ fn predict_on_png_images_gray_and_rgb() {
         let p = parse_predictions(&predict::predict_csv(&run.dir, &gray).unwrap(), 10);
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].class, expected.class);
-        assert_eq!(p[0].probs, expected.probs, "a gray PNG reads as the IDX image");
+        assert_eq!(
+            p[0].probs, expected.probs,
+            "a gray PNG reads as the IDX image"
+        );
         // RGB (upper-case extension): converted to luminance, the same digit.
         let rgb: Vec<u8> = img.iter().flat_map(|&v| [v, v, v]).collect();
         let colour = dir.join(format!("digit{i}_rgb.PNG"));
@@ -318,13 +327,19 @@ fn bad_image_inputs_are_errors_naming_the_file() {
     let small = dir.join("small-images-idx3-ubyte");
     std::fs::write(&small, encode_idx(&[2, 14, 14], &[0; 2 * 196]).unwrap()).unwrap();
     let err = error_of(predict::predict_csv(&run.dir, &small));
-    assert!(err.contains("small-images-idx3-ubyte") && err.contains("28 x 28"), "{err}");
+    assert!(
+        err.contains("small-images-idx3-ubyte") && err.contains("28 x 28"),
+        "{err}"
+    );
 
     // eval --data: a pair that disagrees, an images file without labels, an empty folder.
     let pair = dir.join("pair-images-idx3-ubyte");
     std::fs::write(&pair, encode_idx(&[2, 28, 28], &[0; 2 * 784]).unwrap()).unwrap();
     let err = error_of(eval::evaluate_run(&run.dir, Some(&pair), false));
-    assert!(err.contains("pair-labels-idx1-ubyte") && err.contains("not found"), "{err}");
+    assert!(
+        err.contains("pair-labels-idx1-ubyte") && err.contains("not found"),
+        "{err}"
+    );
     std::fs::write(
         dir.join("pair-labels-idx1-ubyte"),
         encode_idx(&[3], &[1, 2, 3]).unwrap(),
@@ -421,7 +436,10 @@ fn eval_on_a_csv_file_of_a_circles_run() {
     let metrics: serde_json::Value =
         serde_json::from_str(&read(&run.dir.join("metrics.json"))).unwrap();
     let run_acc = metrics["accuracy"].as_f64().unwrap();
-    assert!(acc >= run_acc - 0.1, "accuracy {acc} here, {run_acc} on the test split");
+    assert!(
+        acc >= run_acc - 0.1,
+        "accuracy {acc} here, {run_acc} on the test split"
+    );
     // The same points through predict give the same classes.
     let features = run.scratch.join("features.csv");
     std::fs::write(&features, rows.join("\n")).unwrap();
@@ -469,8 +487,14 @@ fn plot_activations_writes_png_and_svg_and_rejects_unknown_names() {
     let (w, h) = png_size(&files[0]);
     assert!(w >= 300 && h >= 200, "{w} x {h}");
     let svg = read(&files[1]);
-    assert!(svg.starts_with("<svg") || svg.contains("<svg"), "not an SVG");
-    assert!(svg.contains("relu") || svg.contains("ReLU"), "no label in the SVG");
+    assert!(
+        svg.starts_with("<svg") || svg.contains("<svg"),
+        "not an SVG"
+    );
+    assert!(
+        svg.contains("relu") || svg.contains("ReLU"),
+        "no label in the SVG"
+    );
     // A file name picks the format; no names plots all of them.
     let one = out.join("all.svg");
     assert_eq!(
@@ -488,10 +512,7 @@ fn plot_activations_writes_png_and_svg_and_rejects_unknown_names() {
         assert!(err.contains(known), "{known} not listed: {err}");
     }
     assert!(!out.join("never").exists());
-    let err = error_of(plots::plot_activations(
-        Some(&out.join("plot.jpg")),
-        &names,
-    ));
+    let err = error_of(plots::plot_activations(Some(&out.join("plot.jpg")), &names));
     assert!(err.contains("plot.jpg"), "{err}");
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -125,7 +125,12 @@ fn targets_for(session: &Session, path: &Path, y: &Tensor) -> Result<Tensor> {
     let k = session.data.spec.num_classes.max(2);
     let labels = y.to_dtype(DType::F64)?.to_vec::<f64>()?;
     let not_a_class = |l: f64| l.fract() != 0.0 || l < 0.0 || l >= k as f64;
-    if let Some((i, l)) = labels.iter().copied().enumerate().find(|p| not_a_class(p.1)) {
+    if let Some((i, l)) = labels
+        .iter()
+        .copied()
+        .enumerate()
+        .find(|p| not_a_class(p.1))
+    {
         return Err(bad(
             path,
             format!("sample {i}: label {l} is not a class of the model (0..{k})"),

@@ -41,7 +41,10 @@ pub(crate) fn read_csv_table(path: &Path, width: usize, what: &str) -> Result<Te
             }
             return Err(bad(
                 path,
-                format!("line {}: expected {width} numbers ({what}), got '{line}'", i + 1),
+                format!(
+                    "line {}: expected {width} numbers ({what}), got '{line}'",
+                    i + 1
+                ),
             ));
         };
         if row.len() != width {
