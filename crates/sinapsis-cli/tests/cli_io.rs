@@ -516,3 +516,52 @@ fn plot_activations_writes_png_and_svg_and_rejects_unknown_names() {
     assert!(err.contains("plot.jpg"), "{err}");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The binary itself: what it prints, and its exit codes (1 for errors, 2 for usage).
+#[test]
+fn binary_prints_predictions_and_exits_with_clear_codes() {
+    let bin = env!("CARGO_BIN_EXE_sinapsis");
+    let run = circles_run();
+    let rows = run.scratch.join("binary_points.csv");
+    std::fs::write(&rows, "0.0,0.0\n0.5,0.5\n").unwrap();
+    let out = std::process::Command::new(bin)
+        .arg("predict")
+        .arg(&run.dir)
+        .arg(&rows)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        predict::predict_csv(&run.dir, &rows).unwrap()
+    );
+
+    let out = std::process::Command::new(bin)
+        .args(["plot", "activations", "swishy"])
+        .current_dir(&run.scratch)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("error: ") && err.contains("swishy") && err.contains("known: relu"),
+        "{err}"
+    );
+    let missing = run.scratch.join("no-such-run");
+    let out = std::process::Command::new(bin)
+        .arg("eval")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("no-such-run") && err.contains("not a run folder"),
+        "{err}"
+    );
+    let out = std::process::Command::new(bin)
+        .arg("predict")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "usage errors exit with 2");
+}
