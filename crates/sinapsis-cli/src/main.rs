@@ -27,17 +27,22 @@ enum Command {
     },
     /// Continue an interrupted run.
     Resume { run_dir: PathBuf },
-    /// Evaluate a run's best model.
+    /// Evaluate a run's best model on its test set (or on --data).
     Eval {
+        /// The run folder (made by `sinapsis train`).
         run_dir: PathBuf,
-        /// Evaluate on this data instead of the run's test set.
+        /// Labelled data instead of the run's test set: an MNIST folder or IDX images file
+        /// (labels beside it) for image runs, a CSV of features then label otherwise.
         #[arg(long)]
         data: Option<PathBuf>,
     },
-    /// Predict with a run's model.
+    /// Predict with a run's best model: class and probabilities per sample.
     Predict {
+        /// The run folder (made by `sinapsis train`).
         run_dir: PathBuf,
+        /// A CSV of feature rows, an IDX images file (.gz or raw) or a PNG image.
         input: PathBuf,
+        /// Write the predictions CSV here instead of printing it.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -52,10 +57,13 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PlotCommand {
-    /// Activation functions.
+    /// Activation functions over [-5, 5], one small chart each.
     Activations {
+        /// A .png or .svg file, or a folder (gets activations.png and activations.svg);
+        /// default: activations.png here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Which activations (default: all), e.g. relu gelu tanh.
         names: Vec<String>,
     },
 }
@@ -90,14 +98,9 @@ fn run(command: Command) -> sinapsis::Result<ExitCode> {
         Command::Plot {
             what: PlotCommand::Activations { out, names },
         } => {
-            let out = out.unwrap_or_else(|| PathBuf::from("activations.png"));
-            let names: Vec<&str> = if names.is_empty() {
-                sinapsis::plot::activation_names().to_vec()
-            } else {
-                names.iter().map(String::as_str).collect()
-            };
-            sinapsis::plot::activation_curves(&out, &names)?;
-            println!("wrote {}", out.display());
+            for file in run::plots::plot_activations(out.as_deref(), &names)? {
+                println!("wrote {}", file.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,13 +1,14 @@
 //! The run's plots (`plots/*.png`): loss and accuracy curves, per-step loss, confusion
-//! matrix, decision boundary and data scatter for 2-D inputs, misclassified images.
+//! matrix, decision boundary and data scatter for 2-D inputs, misclassified images; and
+//! `sinapsis plot activations` ([`plot_activations`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sinapsis::data::dataset::Dataset;
 use sinapsis::nn::{Module, ModuleExt};
 use sinapsis::plot::{self, ImageTile, Marker, ScatterGroup, Series};
 use sinapsis::train::{Evaluation, History, OutputKind};
-use sinapsis::{no_grad, DType, Result, Tensor};
+use sinapsis::{no_grad, DType, Error, Result, Tensor};
 
 use super::folder;
 use super::session::Session;
@@ -249,4 +250,41 @@ pub fn make_plots(
         }
     }
     Ok(made)
+}
+
+/// `sinapsis plot activations [--out PATH] [NAMES...]`: activation functions over
+/// `[-5, 5]`. `out` is a `.png` or `.svg` file (written as such), or a folder (an existing
+/// one, or a path without extension, created), which gets both `activations.png` and
+/// `activations.svg`; without it,
+/// `activations.png` in the current folder. Empty `names` plots every known activation.
+/// Returns the files written.
+///
+/// # Errors
+/// An unknown name (the message lists the known ones; nothing is written), or a file that
+/// cannot be written.
+pub fn plot_activations(out: Option<&Path>, names: &[String]) -> Result<Vec<PathBuf>> {
+    let known = plot::activation_names();
+    if let Some(unknown) = names.iter().find(|n| !known.contains(&n.as_str())) {
+        return Err(Error::InvalidArgument {
+            op: "plot activations",
+            msg: format!(
+                "unknown activation {unknown:?}; known: {}",
+                known.join(", ")
+            ),
+        });
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let files = match out {
+        None => vec![PathBuf::from("activations.png")],
+        Some(dir) if dir.is_dir() || dir.extension().is_none() => {
+            std::fs::create_dir_all(dir).map_err(|e| folder::io_err(dir, e))?;
+            vec![dir.join("activations.png"), dir.join("activations.svg")]
+        }
+        // The extension picks the format (anything but .png/.svg is an error naming it).
+        Some(file) => vec![file.to_path_buf()],
+    };
+    for f in &files {
+        plot::activation_curves(f, &names)?;
+    }
+    Ok(files)
 }

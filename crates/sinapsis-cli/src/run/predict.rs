@@ -22,9 +22,10 @@ fn bad(path: &Path, msg: impl Into<String>) -> Error {
     }
 }
 
-/// Numeric rows of a CSV file (a header line that is not numeric is skipped).
-fn read_csv_rows(path: &Path, width: usize) -> Result<Tensor> {
-    let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
+/// Numeric rows of `width` fields from a CSV file (a first line that is not numeric is a
+/// header and skipped). `what` names the expected fields in errors.
+pub(crate) fn read_csv_table(path: &Path, width: usize, what: &str) -> Result<Tensor> {
+    let text = std::fs::read_to_string(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
     let mut values = Vec::new();
     let mut rows = 0;
     for (i, line) in text.lines().enumerate() {
@@ -40,14 +41,17 @@ fn read_csv_rows(path: &Path, width: usize) -> Result<Tensor> {
             }
             return Err(bad(
                 path,
-                format!("line {}: expected {width} numbers, got '{line}'", i + 1),
+                format!(
+                    "line {}: expected {width} numbers ({what}), got '{line}'",
+                    i + 1
+                ),
             ));
         };
         if row.len() != width {
             return Err(bad(
                 path,
                 format!(
-                    "line {}: {} fields, the model takes {width} features",
+                    "line {}: {} fields, expected {width} ({what})",
                     i + 1,
                     row.len()
                 ),
@@ -62,11 +66,23 @@ fn read_csv_rows(path: &Path, width: usize) -> Result<Tensor> {
     Tensor::from_vec(values, (rows, width))
 }
 
-/// Images `(N, 1, H, W)` in `[0, 1]` from an IDX file or a grayscale/RGB PNG.
-fn read_images(path: &Path) -> Result<Tensor> {
-    let name = path.display().to_string();
-    if name.ends_with(".png") {
-        let file = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
+/// Feature rows for a model taking `width` features.
+fn read_csv_rows(path: &Path, width: usize) -> Result<Tensor> {
+    read_csv_table(path, width, &format!("the model takes {width} features"))
+}
+
+/// Whether `path` names a PNG file (by its extension, any case).
+fn is_png(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+}
+
+/// Images `(N, 1, H, W)` in `[0, 1]` from an IDX images file (gzip or raw) or a PNG. A PNG
+/// in colour is converted to luminance (`0.299 R + 0.587 G + 0.114 B`, as PIL's `convert("L")`);
+/// an alpha channel is ignored; 16-bit samples are reduced to 8 bits.
+pub(crate) fn read_images(path: &Path) -> Result<Tensor> {
+    if is_png(path) {
+        let file = std::fs::File::open(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
         let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
         decoder.set_transformations(png::Transformations::normalize_to_color8());
         let mut reader = decoder.read_info().map_err(|e| bad(path, e.to_string()))?;
@@ -133,11 +149,17 @@ fn inputs(session: &Session, input: &Path) -> Result<Tensor> {
     transforms.apply(&read_csv_rows(input, width)?, &mut g)
 }
 
-/// Predicts and prints (or writes `out` as CSV: `index,class,name,p_0,...`).
+/// The predictions for `input` as CSV text: `index,class,name,p_0,...,p_{K-1}` for a
+/// classifier (one column per class, rounded to 6 decimals; a single-output binary model
+/// gets `p_0 = 1 - p_1`), `index,prediction` for regression (several targets joined by `;`).
 ///
 /// # Errors
-/// Unreadable input, wrong feature count or image size, or a failing model.
-pub fn predict(run_dir: &Path, input: &Path, out: Option<&Path>) -> Result<()> {
+/// Unreadable input, wrong feature count or image size, or a failing model; file problems
+/// name the file.
+pub fn predict_csv(run_dir: &Path, input: &Path) -> Result<String> {
+    if !input.is_file() {
+        return Err(bad(input, "cannot read: no such file"));
+    }
     let session = load_session(run_dir, None)?;
     let x = inputs(&session, input)?;
     let _guard = no_grad();
@@ -184,6 +206,16 @@ pub fn predict(run_dir: &Path, input: &Path, out: Option<&Path>) -> Result<()> {
             let _ = writeln!(csv, "{i},{class},{name},{}", ps.join(","));
         }
     }
+    Ok(csv)
+}
+
+/// Predicts and prints the CSV of [`predict_csv`] (or writes it to `out`).
+///
+/// # Errors
+/// As [`predict_csv`], or `out` cannot be written.
+pub fn predict(run_dir: &Path, input: &Path, out: Option<&Path>) -> Result<()> {
+    let csv = predict_csv(run_dir, input)?;
+    let n = csv.lines().count().saturating_sub(1);
     match out {
         Some(path) => {
             write_atomic(path, csv.as_bytes())?;
