@@ -187,6 +187,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
             timing::set_threads(n);
         }
     }
+    let load_start = timing::load_average();
     let mut workloads = Vec::new();
     for &w in &opts.workloads {
         let mut runs = Vec::new();
@@ -219,6 +220,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         repeats: opts.repeats,
         quick: opts.quick,
         in_process: opts.in_process,
+        load_average: [load_start, timing::load_average()],
         workloads,
     })
 }

@@ -192,6 +192,9 @@ pub struct BenchReport {
     pub quick: bool,
     /// Whether the workloads ran in this process (shared peak RSS).
     pub in_process: bool,
+    /// The machine's 1-minute load average at the start and at the end: above the core
+    /// count, other processes competed for the CPU and the times are inflated.
+    pub load_average: [Option<f64>; 2],
     /// The workloads, in the order they ran.
     pub workloads: Vec<WorkloadReport>,
 }
@@ -225,10 +228,17 @@ impl BenchReport {
         let _ = writeln!(
             s,
             "Sinapsis bench: {threads} thread(s), up to {} repeat(s){}{}; median [min-max] over runs. \
-             Reference: ../shared/bench/README.md (PyTorch 2 threads; best Rust peer).\n",
+             Reference: ../shared/bench/README.md (PyTorch 2 threads; best Rust peer).{}\n",
             self.repeats,
             if self.quick { ", QUICK (smoke run, figures not comparable)" } else { "" },
             if self.in_process { ", in one process (peak RSS shared)" } else { "" },
+            match self.load_average {
+                [Some(a), Some(b)] => format!(
+                    " Load average {a:.1} at the start, {b:.1} at the end (cores: {})",
+                    std::thread::available_parallelism().map_or(0, |n| n.get())
+                ),
+                _ => String::new(),
+            },
         );
         s.push_str(
             "| workload | metric | Sinapsis | PyTorch | vs PyTorch | best peer | vs peer | throughput | test acc (PyTorch) | peak RSS MiB (PyTorch) |\n",
@@ -286,6 +296,13 @@ impl BenchReport {
                     seen.push(note);
                     notes.push(format!("- {}: {note}", w.workload));
                 }
+            }
+            let cap = reference::max_repeats(w.workload);
+            if !self.quick && cap < self.repeats {
+                notes.push(format!(
+                    "- {}: {cap} run(s) only (capped for time: one run takes about a minute here)",
+                    w.workload
+                ));
             }
             if let Some(why) = &w.skipped {
                 notes.push(format!(

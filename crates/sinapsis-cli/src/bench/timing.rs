@@ -32,6 +32,13 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// The 1-minute load average (`/proc/loadavg`); `None` where that file does not exist.
+/// Above the core count, other processes were competing for the CPU during the bench.
+pub fn load_average() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
 /// Keeps a core busy for `d` before timing starts.
 ///
 /// NOTE: the reference machine's CPU runs slower for a while after idling (README: "warm
