@@ -48,6 +48,27 @@ enum Command {
     },
     /// Print the model table of a config (or a run folder).
     Summary { config_or_run_dir: PathBuf },
+    /// Time the reference workloads W1-W6 against PyTorch's figures.
+    Bench {
+        /// Comma-separated workloads (default: all): W1,W2,...
+        #[arg(long, value_name = "W1,W2,...")]
+        workload: Option<String>,
+        /// Size of the thread pool (default: one thread per core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Runs of each workload, each in a fresh process.
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// A few steps per workload (a smoke run; skips workloads without data).
+        #[arg(long)]
+        quick: bool,
+        /// Also write the results as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Internal: run one workload once and print its result (used by the parent run).
+        #[arg(long, hide = true, value_name = "W")]
+        child: Option<String>,
+    },
     /// Plots.
     Plot {
         #[command(subcommand)]
@@ -93,6 +114,41 @@ fn run(command: Command) -> sinapsis::Result<ExitCode> {
                 "{}",
                 sinapsis_cli::summary::summary_of_path(&config_or_run_dir)?
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            workload,
+            threads,
+            repeats,
+            quick,
+            json,
+            child,
+        } => {
+            use sinapsis_cli::bench;
+            if let Some(w) = child {
+                bench::child_main(w.parse()?, threads, quick)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let workloads = match workload {
+                Some(list) => bench::parse_workloads(&list)?,
+                None => bench::Workload::ALL.to_vec(),
+            };
+            let opts = bench::BenchOptions {
+                workloads,
+                threads,
+                repeats,
+                quick,
+                in_process: false,
+            };
+            let report = bench::run(&opts)?;
+            println!("{}", report.markdown());
+            if let Some(path) = json {
+                std::fs::write(&path, report.to_json()?).map_err(|e| sinapsis::Error::Data {
+                    path: path.display().to_string(),
+                    msg: format!("cannot write the JSON report: {e}"),
+                })?;
+                println!("wrote {}", path.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Plot {

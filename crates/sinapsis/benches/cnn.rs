@@ -23,18 +23,14 @@
 //! the repository; without them random pixels and labels of the same shape stand in (and
 //! `--epoch` reports the accuracy of that meaningless data).
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use sinapsis::data::dataset::{Dataset, TensorDataset};
 use sinapsis::data::loader::DataLoader;
-use sinapsis::data::mnist::{Mnist, Split};
+use sinapsis::data::mnist::Split;
 use sinapsis::nn::loss::CrossEntropyLoss;
-use sinapsis::nn::{
-    Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ModuleExt, ReLU, Sequential,
-};
+use sinapsis::nn::{Module, ModuleExt, Sequential};
 use sinapsis::optim::{Adam, AdamConfig, Optimizer};
-use sinapsis::{no_grad, Conv2dOptions, DType, Generator, Result};
+use sinapsis::{workloads, Result};
 
 /// PyTorch's time per training batch on the reference machine (README, W4).
 const PYTORCH_MS: f64 = 34.6;
@@ -80,43 +76,6 @@ fn parse_args() -> std::result::Result<Opts, String> {
     Ok(opts)
 }
 
-fn data_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("SINAPSIS_DATA_DIR") {
-        return PathBuf::from(d).join("mnist");
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
-}
-
-/// A split of MNIST as `(1, 28, 28)` images, or random data of that shape when the files are
-/// missing.
-fn load(split: Split) -> Result<(Box<dyn Dataset>, &'static str)> {
-    if let Ok(m) = Mnist::load(data_dir(), split) {
-        return Ok((Box::new(m), "MNIST"));
-    }
-    let n = if split == Split::Train { 60000 } else { 10000 };
-    let mut g = Generator::new(split as u64);
-    let x = g.uniform([n, 1, 28, 28], 0.0, 1.0, DType::F32)?;
-    let y = g.randint(0, 10, [n])?;
-    let ds = TensorDataset::new(vec![x, y])?;
-    Ok((Box::new(ds), "random stand-in (MNIST files not found)"))
-}
-
-fn model() -> Result<Sequential> {
-    let pad1 = Conv2dOptions::default().padding(1);
-    Ok(Sequential::new()
-        .add(Conv2d::new(1, 32, 3, pad1)?)
-        .add(ReLU)
-        .add(MaxPool2d::new(2))
-        .add(Conv2d::new(32, 64, 3, pad1)?)
-        .add(ReLU)
-        .add(MaxPool2d::new(2))
-        .add(Flatten::default())
-        .add(Linear::new(3136, 128)?)
-        .add(ReLU)
-        .add(Dropout::new(0.25)?)
-        .add(Linear::new(128, 10)?))
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -135,20 +94,9 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Fraction of the test set the model classifies correctly (evaluation mode, no graph).
 fn test_accuracy(net: &Sequential) -> Result<(f64, &'static str)> {
-    let (test, source) = load(Split::Test)?;
-    let loader = DataLoader::new(test, 1000)?;
-    net.eval();
-    let _guard = no_grad();
-    let (mut right, mut total) = (0usize, 0usize);
-    for b in loader.iter() {
-        let b = b?;
-        let pred = net.forward(&b[0])?.argmax(1, false)?.to_vec::<i64>()?;
-        let labels = b[1].to_vec::<i64>()?;
-        right += pred.iter().zip(&labels).filter(|(p, l)| p == l).count();
-        total += labels.len();
-    }
-    net.train();
-    Ok((right as f64 / total.max(1) as f64, source))
+    let (test, source) = workloads::mnist_or_random(Split::Test, false)?;
+    let acc = workloads::classification_accuracy(net, &DataLoader::new(test, 1000)?)?;
+    Ok((acc, source))
 }
 
 /// Median forward and backward time of each layer on its real input (the previous layer's
@@ -207,14 +155,14 @@ fn main() -> Result<()> {
             eprintln!("bench cnn: cannot build a pool of {n} threads: {e}");
         }
     }
-    let (train, source) = load(Split::Train)?;
+    let (train, source) = workloads::mnist_or_random(Split::Train, false)?;
     println!(
         "data: {source}, {} samples; rayon threads: {}",
         train.len(),
         rayon::current_num_threads()
     );
     let loader = DataLoader::new(train, 128)?.shuffle(true).seed(0);
-    let net = model()?;
+    let net = workloads::mnist_cnn()?;
     let mut opt = Adam::new(
         net.named_parameters(),
         AdamConfig {

@@ -8,41 +8,18 @@
 //! `$SINAPSIS_DATA_DIR/mnist` or `../shared/data/mnist` beside the repository; without them
 //! random pixels of the same shape are used. `--quick` times 1/10 of the epoch.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use sinapsis::data::dataset::{Dataset, TensorDataset};
 use sinapsis::data::loader::DataLoader;
-use sinapsis::data::mnist::{Mnist, Split};
+use sinapsis::data::mnist::Split;
 use sinapsis::nn::loss::CrossEntropyLoss;
-use sinapsis::nn::{Linear, Module, ModuleExt, ReLU, Sequential};
+use sinapsis::nn::{Module, ModuleExt};
 use sinapsis::optim::{Adam, AdamConfig, Optimizer};
-use sinapsis::{DType, Generator, Result};
-
-fn data_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("SINAPSIS_DATA_DIR") {
-        return PathBuf::from(d).join("mnist");
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..");
-    root.join("shared/data/mnist")
-}
-
-/// The MNIST training set (flat images), or random f32 data of the same shape when the files
-/// are missing.
-fn load() -> Result<(Box<dyn Dataset>, &'static str)> {
-    if let Ok(m) = Mnist::load(data_dir(), Split::Train) {
-        return Ok((Box::new(m.flat(true)), "MNIST"));
-    }
-    let mut g = Generator::new(0);
-    let x = g.uniform([60000, 784], 0.0, 1.0, DType::F32)?;
-    let y = g.randint(0, 10, [60000])?;
-    let ds = TensorDataset::new(vec![x, y])?;
-    Ok((Box::new(ds), "random stand-in (MNIST files not found)"))
-}
+use sinapsis::{workloads, Result};
 
 fn main() -> Result<()> {
     let quick = std::env::args().any(|a| a == "--quick");
-    let (dataset, source) = load()?;
+    let (dataset, source) = workloads::mnist_or_random(Split::Train, true)?;
     println!("data: {source}, {} samples", dataset.len());
     let loader = DataLoader::new(dataset, 128)?.shuffle(true).seed(0);
     let n_batches = loader.len();
@@ -62,12 +39,7 @@ fn main() -> Result<()> {
     }
 
     // One training epoch of the 784-100-50-10 MLP with Adam, same batches.
-    let model = Sequential::new()
-        .add(Linear::new(784, 100)?)
-        .add(ReLU)
-        .add(Linear::new(100, 50)?)
-        .add(ReLU)
-        .add(Linear::new(50, 10)?);
+    let model = workloads::mnist_mlp()?;
     let mut opt = Adam::new(
         model.named_parameters(),
         AdamConfig {

@@ -27,3 +27,4 @@ pub mod optim;
 pub mod plot;
 pub mod tensorboard;
 pub mod train;
+pub mod workloads;
