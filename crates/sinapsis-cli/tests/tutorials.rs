@@ -191,6 +191,10 @@ fn tutorial6_breast_cancer_with_early_stopping_and_best_checkpoint() {
     let kept = tensors(&model);
     assert_eq!(kept, tensors(&run.join(format!("epoch-{best}/model.safetensors"))));
     assert_ne!(kept, tensors(&run.join("last/model.safetensors")));
+    // Early stopping put the best weights back before the test evaluation: `eval` (which
+    // reads model.safetensors) gives the accuracy in metrics.json.
+    let again = sinapsis_cli::run::eval::eval(run, None).unwrap();
+    assert_eq!(again.accuracy, Some(acc));
     let _ = std::fs::remove_dir_all(&out);
 }
 
