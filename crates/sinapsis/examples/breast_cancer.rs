@@ -21,8 +21,7 @@ use sinapsis::nn::loss::CrossEntropyLoss;
 use sinapsis::nn::{Dropout, Linear, ModuleExt, ReLU, Sequential};
 use sinapsis::optim::{AdamW, AdamWConfig};
 use sinapsis::train::{
-    evaluate, EarlyStopping, EvalOptions, Mode, ModelCheckpoint, OutputKind, TrainConfig,
-    Trainer,
+    evaluate, EarlyStopping, EvalOptions, Mode, ModelCheckpoint, OutputKind, TrainConfig, Trainer,
 };
 use sinapsis::{Result, Tensor};
 
@@ -121,14 +120,14 @@ fn main() -> Result<()> {
     let best = history
         .epochs
         .iter()
-        .min_by(|a, b| a.val_loss.unwrap_or(f64::MAX).total_cmp(&b.val_loss.unwrap_or(f64::MAX)))
+        .min_by(|a, b| {
+            a.val_loss
+                .unwrap_or(f64::MAX)
+                .total_cmp(&b.val_loss.unwrap_or(f64::MAX))
+        })
         .map(|e| e.epoch)
         .unwrap_or(0);
-    println!(
-        "{} after {} epochs; best val_loss at epoch {best}",
-        history.stop,
-        history.epochs.len()
-    );
+    println!("{}; best val_loss at epoch {best}", history.stop);
 
     // Evaluate the best epoch's weights, as saved.
     load_model(&model, &run_dir.join("model.safetensors"), true)?;

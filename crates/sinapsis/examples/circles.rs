@@ -128,7 +128,12 @@ fn main() -> Result<()> {
         &[series("train", "train_acc"), series("test", "val_acc")],
     )?;
     if let Some(cm) = &eval.confusion_matrix {
-        confusion_matrix(&plots.join("confusion_matrix.png"), &cm.counts(), &names, "Test")?;
+        confusion_matrix(
+            &plots.join("confusion_matrix.png"),
+            &cm.counts(),
+            &names,
+            "Test",
+        )?;
     }
     let xs = x.to_vec::<f32>()?;
     let points: Vec<[f64; 2]> = test_idx
@@ -139,7 +144,10 @@ fn main() -> Result<()> {
     model.eval();
     let predict = |grid: &[[f64; 2]]| -> Result<Vec<f64>> {
         let _guard = no_grad();
-        let flat: Vec<f32> = grid.iter().flat_map(|p| [p[0] as f32, p[1] as f32]).collect();
+        let flat: Vec<f32> = grid
+            .iter()
+            .flat_map(|p| [p[0] as f32, p[1] as f32])
+            .collect();
         let probs = model.forward(&Tensor::from_vec(flat, (grid.len(), 2))?)?;
         Ok(probs.to_vec::<f32>()?.into_iter().map(f64::from).collect())
     };

@@ -366,7 +366,9 @@ fn mid_epoch_resume_logs_the_whole_epoch() -> Result<()> {
 
     let (train_ds, _) = circles()?;
     let loader = || -> Result<DataLoader> {
-        Ok(DataLoader::from_arc(train_ds.clone(), 64)?.shuffle(true).seed(3))
+        Ok(DataLoader::from_arc(train_ds.clone(), 64)?
+            .shuffle(true)
+            .seed(3))
     };
     let bce = BCELoss::new();
     let loss = |o: &Tensor, t: &Tensor| bce.forward(o, t);
@@ -381,8 +383,7 @@ fn mid_epoch_resume_logs_the_whole_epoch() -> Result<()> {
     sinapsis::manual_seed(5);
     let model = mlp_2_10_1()?;
     let mut opt = sgd(&model, 0.1)?;
-    let mut trainer =
-        Trainer::new(config()).callback(SnapshotAt(150, ModelCheckpoint::new(&dir)));
+    let mut trainer = Trainer::new(config()).callback(SnapshotAt(150, ModelCheckpoint::new(&dir)));
     let full = trainer.fit(&model, &loss, &mut opt, None, &loader()?, None)?;
 
     let resume = |with_sums: bool| -> Result<Vec<EpochLog>> {
@@ -405,13 +406,21 @@ fn mid_epoch_resume_logs_the_whole_epoch() -> Result<()> {
     let resumed = resume(true)?;
     assert_eq!(resumed.len(), 3);
     for (a, b) in full.epochs.iter().zip(&resumed) {
-        assert_eq!(a.train_loss.to_bits(), b.train_loss.to_bits(), "epoch {}", a.epoch);
+        assert_eq!(
+            a.train_loss.to_bits(),
+            b.train_loss.to_bits(),
+            "epoch {}",
+            a.epoch
+        );
         assert_eq!(a.train_acc, b.train_acc, "epoch {}", a.epoch);
     }
     // Without the sums the resumed epoch would cover only its last 60 batches.
     let partial = resume(false)?;
     assert_ne!(partial[1].train_loss, full.epochs[1].train_loss);
-    assert_eq!(partial[2].train_loss.to_bits(), full.epochs[2].train_loss.to_bits());
+    assert_eq!(
+        partial[2].train_loss.to_bits(),
+        full.epochs[2].train_loss.to_bits()
+    );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

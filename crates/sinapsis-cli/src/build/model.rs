@@ -40,7 +40,7 @@ fn shape_str(s: &[usize]) -> String {
 pub fn expand(model: &ModelConfig, loss: Option<&LossConfig>) -> Result<Vec<LayerSpec>> {
     if model.blocks.is_some() && model.arch != Some(Arch::ResidualMlp) {
         return Err(bad(
-            "model.blocks: only used with arch = \"residual_mlp\"".into(),
+            "model.blocks: only used with arch = \"residual_mlp\"".into()
         ));
     }
     if let Some(l) = &model.layers {
