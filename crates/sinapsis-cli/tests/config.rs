@@ -149,3 +149,57 @@ fn summary_circles() {
     let s = sinapsis_cli::summary::summary(&exp).unwrap();
     assert!(s.contains("Total params: 41"), "{s}");
 }
+
+/// The tutorials' configs (full-batch MNIST, residual MLP) parse, build and read back the
+/// same from their resolved form.
+#[test]
+fn tutorial_configs_parse_and_round_trip() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs");
+    for name in ["mnist_fullbatch", "circles_residual"] {
+        let exp = Experiment::load(format!("{root}/{name}.toml"), &[]).unwrap();
+        let spec = sinapsis_cli::build::data::describe(&exp).unwrap();
+        sinapsis_cli::build::model::build_for(&exp, &spec).unwrap();
+        let again =
+            Experiment::from_toml_str(&exp.resolved_toml().unwrap(), "resolved", &[]).unwrap();
+        assert_eq!(again, exp, "{name}");
+    }
+}
+
+/// A residual block in an explicit layer list: sizes are inferred, and its errors name the
+/// layer.
+#[test]
+fn residual_layers_in_a_layer_list() {
+    let layers = "[model]\nlayers = [{ type = \"linear\", in = 2, out = 16 }, { type = \"residual\", hidden = 32 }, { type = \"relu\" }, { type = \"linear\", out = 1 }, { type = \"sigmoid\" }]\n";
+    let text = BASE.replace(
+        BASE.lines()
+            .skip_while(|l| *l != "[model]")
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_str(),
+        layers.trim_end(),
+    );
+    let exp = Experiment::from_toml_str(&text, "t", &[]).unwrap();
+    let spec = sinapsis_cli::build::data::describe(&exp).unwrap();
+    let (model, infos) = sinapsis_cli::build::model::build_for(&exp, &spec).unwrap();
+    assert_eq!(infos[1].type_name, "Residual");
+    // Linear(16, 32) and Linear(32, 16).
+    assert_eq!(infos[1].params, 16 * 32 + 32 + 32 * 16 + 16);
+    use sinapsis::nn::ModuleExt;
+    assert!(model
+        .named_parameters()
+        .iter()
+        .any(|(n, _)| n == "1.block.2.weight"));
+    let e = err(&text.replace("hidden = 32", "features = 8"), &[]);
+    assert!(
+        e.contains("model.layers[1] (residual)") && e.contains("features = 8"),
+        "{e}"
+    );
+    let e = err(&text.replace("hidden = 32", "activation = \"swish\""), &[]);
+    assert!(
+        e.contains("model.layers[1] (residual)") && e.contains("swish"),
+        "{e}"
+    );
+    let e = err(&text, &["model.blocks=2"]);
+    assert!(e.contains("model.blocks"), "{e}");
+}

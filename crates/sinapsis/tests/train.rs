@@ -341,3 +341,86 @@ fn callbacks_add_metrics_and_can_stop() -> Result<()> {
     assert!(csv.lines().next().unwrap().ends_with(",twice_loss"));
     Ok(())
 }
+
+/// A run interrupted in the middle of an epoch and resumed from its checkpoint logs that
+/// epoch's loss and accuracy over the whole epoch, bitwise as the uninterrupted run: the
+/// checkpoint carries the sums of the batches trained before the stop.
+#[test]
+fn mid_epoch_resume_logs_the_whole_epoch() -> Result<()> {
+    use sinapsis::train::{restore_run, ModelCheckpoint};
+
+    /// At step `at`, writes the checkpoint a Ctrl-C would write (without stopping the run).
+    struct SnapshotAt(u64, ModelCheckpoint);
+    impl Callback for SnapshotAt {
+        fn on_step_end(&mut self, ctx: &mut Context<'_>, log: &StepLog) -> Result<()> {
+            if log.step == self.0 {
+                let stop = StopReason::Interrupted {
+                    epoch: log.epoch,
+                    step: log.step,
+                };
+                self.1.on_train_end(ctx, &stop)?;
+            }
+            Ok(())
+        }
+    }
+
+    let (train_ds, _) = circles()?;
+    let loader = || -> Result<DataLoader> {
+        Ok(DataLoader::from_arc(train_ds.clone(), 64)?
+            .shuffle(true)
+            .seed(3))
+    };
+    let bce = BCELoss::new();
+    let loss = |o: &Tensor, t: &Tensor| bce.forward(o, t);
+    let config = || TrainConfig {
+        epochs: 3,
+        output: OutputKind::Probabilities,
+        ..Default::default()
+    };
+    let dir = temp_dir("mid-epoch");
+    let _ = std::fs::remove_dir_all(&dir);
+    // 6700 samples in batches of 64: 105 steps per epoch; step 150 is inside epoch 2.
+    sinapsis::manual_seed(5);
+    let model = mlp_2_10_1()?;
+    let mut opt = sgd(&model, 0.1)?;
+    let mut trainer = Trainer::new(config()).callback(SnapshotAt(150, ModelCheckpoint::new(&dir)));
+    let full = trainer.fit(&model, &loss, &mut opt, None, &loader()?, None)?;
+
+    let resume = |with_sums: bool| -> Result<Vec<EpochLog>> {
+        sinapsis::manual_seed(99);
+        let model = mlp_2_10_1()?;
+        let mut opt = sgd(&model, 0.1)?;
+        let point = restore_run(&dir.join("last"), &model, &mut opt, None)?;
+        assert_eq!((point.epoch, point.step, point.batches_done), (1, 150, 45));
+        assert_eq!(point.epoch_sums.samples, 45 * 64);
+        let mut trainer = Trainer::new(config())
+            .resume_from(point.epoch, point.step, point.history)
+            .skip_batches(point.batches_done);
+        if with_sums {
+            trainer = trainer.skipped_sums(point.epoch_sums);
+        }
+        Ok(trainer
+            .fit(&model, &loss, &mut opt, None, &loader()?, None)?
+            .epochs)
+    };
+    let resumed = resume(true)?;
+    assert_eq!(resumed.len(), 3);
+    for (a, b) in full.epochs.iter().zip(&resumed) {
+        assert_eq!(
+            a.train_loss.to_bits(),
+            b.train_loss.to_bits(),
+            "epoch {}",
+            a.epoch
+        );
+        assert_eq!(a.train_acc, b.train_acc, "epoch {}", a.epoch);
+    }
+    // Without the sums the resumed epoch would cover only its last 60 batches.
+    let partial = resume(false)?;
+    assert_ne!(partial[1].train_loss, full.epochs[1].train_loss);
+    assert_eq!(
+        partial[2].train_loss.to_bits(),
+        full.epochs[2].train_loss.to_bits()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

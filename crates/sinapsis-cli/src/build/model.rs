@@ -9,6 +9,7 @@ use sinapsis::nn::init::{
 };
 use sinapsis::nn::*;
 use sinapsis::{Conv2dOptions, Error, Result, Tensor};
+use std::sync::Arc;
 
 /// One layer as `summary` shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +38,11 @@ fn shape_str(s: &[usize]) -> String {
 /// The explicit layer list of `model`: `layers` as given, or the one `arch` stands for,
 /// ending in `out` features (and a sigmoid for bce, log_softmax for nll).
 pub fn expand(model: &ModelConfig, loss: Option<&LossConfig>) -> Result<Vec<LayerSpec>> {
+    if model.blocks.is_some() && model.arch != Some(Arch::ResidualMlp) {
+        return Err(bad(
+            "model.blocks: only used with arch = \"residual_mlp\"".into()
+        ));
+    }
     if let Some(l) = &model.layers {
         return Ok(l.clone());
     }
@@ -97,9 +103,34 @@ pub fn expand(model: &ModelConfig, loss: Option<&LossConfig>) -> Result<Vec<Laye
             }
         }
         Arch::ResidualMlp => {
-            return Err(bad(
-                "model.arch: \"residual_mlp\" is not available yet; write the layers out".into(),
-            ))
+            let width = match model.hidden.as_deref() {
+                None => 64,
+                Some([w]) if *w > 0 => *w,
+                Some(other) => {
+                    return Err(bad(format!(
+                        "model.hidden: residual_mlp takes one positive width (hidden = 64), got {other:?}"
+                    )))
+                }
+            };
+            let blocks = model.blocks.unwrap_or(2);
+            if blocks == 0 {
+                return Err(bad(
+                    "model.blocks: residual_mlp needs at least 1 residual block, got 0".into(),
+                ));
+            }
+            layers.push(linear(width));
+            layers.push(act.clone());
+            for _ in 0..blocks {
+                layers.push(LayerSpec::Residual {
+                    features: None,
+                    hidden: Some(width),
+                    activation: model.activation.clone().unwrap_or_else(|| "relu".into()),
+                });
+                layers.push(act.clone());
+                if dropout > 0.0 {
+                    layers.push(LayerSpec::Dropout { p: dropout });
+                }
+            }
         }
     }
     layers.push(linear(out));
@@ -293,6 +324,33 @@ fn infer(i: usize, spec: &mut LayerSpec, s: &[usize]) -> std::result::Result<Vec
             }
             s.to_vec()
         }
+        LayerSpec::Residual {
+            features,
+            hidden,
+            activation,
+        } => {
+            let Some(&last) = s.last() else {
+                return Err(format!("{at}: cannot follow a scalar output"));
+            };
+            match features {
+                Some(f) if *f != last => {
+                    return Err(format!(
+                        "{at}: features = {f} but the previous layer outputs {last} features (shape {})",
+                        shape_str(s)
+                    ))
+                }
+                _ => *features = Some(last),
+            }
+            if *hidden.get_or_insert(last) == 0 {
+                return Err(format!("{at}: hidden must be at least 1"));
+            }
+            if LayerSpec::activation(activation).is_none() {
+                return Err(format!(
+                    "{at}: unknown activation \"{activation}\" (expected one of: relu, leaky_relu, sigmoid, tanh, gelu, silu, elu, softplus, identity)"
+                ));
+            }
+            s.to_vec()
+        }
         LayerSpec::Gelu { approximate } => {
             if !matches!(approximate.as_str(), "none" | "tanh") {
                 return Err(format!(
@@ -440,6 +498,145 @@ fn init_weight(w: &Tensor, scheme: &str, init: &InitConfig) -> Result<()> {
     }
 }
 
+/// One layer as a module, its weights initialised by `scheme` (a residual block's inner
+/// linear layers too).
+fn make_layer(spec: &LayerSpec, scheme: &str, init: &InitConfig) -> Result<Arc<dyn Module>> {
+    let weights = |w: &Tensor, b: Option<&Tensor>| -> Result<()> {
+        init_weight(w, scheme, init)?;
+        if let (Some(b), "zeros") = (b, init.bias.as_str()) {
+            zeros_(b)?;
+        }
+        Ok(())
+    };
+    Ok(match spec {
+        LayerSpec::Linear {
+            in_features,
+            out_features,
+            bias,
+        } => {
+            let l = Linear::with_options(
+                in_features.unwrap_or(0),
+                *out_features,
+                *bias,
+                sinapsis::DType::F32,
+            )?;
+            weights(&l.weight, l.bias.as_ref())?;
+            Arc::new(l)
+        }
+        LayerSpec::Conv2d {
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+        } => {
+            let opts = Conv2dOptions {
+                stride: stride.hw(),
+                padding: padding.hw(),
+                dilation: dilation.hw(),
+                groups: *groups,
+            };
+            let c = Conv2d::with_bias(
+                in_channels.unwrap_or(0),
+                *out_channels,
+                kernel_size.hw(),
+                opts,
+                *bias,
+            )?;
+            weights(&c.weight, c.bias.as_ref())?;
+            Arc::new(c)
+        }
+        LayerSpec::Maxpool2d {
+            kernel_size,
+            stride,
+            padding,
+        } => Arc::new(
+            MaxPool2d::new(kernel_size.hw())
+                .stride(stride.unwrap_or(*kernel_size).hw())
+                .padding(padding.hw()),
+        ),
+        LayerSpec::Avgpool2d {
+            kernel_size,
+            stride,
+            padding,
+        } => Arc::new(
+            AvgPool2d::new(kernel_size.hw())
+                .stride(stride.unwrap_or(*kernel_size).hw())
+                .padding(padding.hw()),
+        ),
+        LayerSpec::AdaptiveAvgpool2d { output_size } => {
+            Arc::new(AdaptiveAvgPool2d::new(output_size.hw()))
+        }
+        LayerSpec::Batchnorm1d {
+            num_features,
+            eps,
+            momentum,
+        } => Arc::new(
+            BatchNorm1d::new(num_features.unwrap_or(0))?
+                .eps(*eps)
+                .momentum(*momentum),
+        ),
+        LayerSpec::Batchnorm2d {
+            num_features,
+            eps,
+            momentum,
+        } => Arc::new(
+            BatchNorm2d::new(num_features.unwrap_or(0))?
+                .eps(*eps)
+                .momentum(*momentum),
+        ),
+        LayerSpec::Layernorm { normalized_shape } => {
+            Arc::new(LayerNorm::new(normalized_shape.as_deref().unwrap_or(&[]))?)
+        }
+        LayerSpec::Dropout { p } => Arc::new(Dropout::new(*p)?),
+        LayerSpec::Dropout2d { p } => Arc::new(Dropout2d::new(*p)?),
+        LayerSpec::Flatten { start_dim, end_dim } => Arc::new(Flatten {
+            start_dim: *start_dim,
+            end_dim: *end_dim,
+        }),
+        LayerSpec::Identity {} => Arc::new(Identity),
+        LayerSpec::Relu {} => Arc::new(ReLU),
+        LayerSpec::LeakyRelu { negative_slope } => Arc::new(LeakyReLU {
+            negative_slope: *negative_slope,
+        }),
+        LayerSpec::Sigmoid {} => Arc::new(Sigmoid),
+        LayerSpec::Tanh {} => Arc::new(Tanh),
+        LayerSpec::Gelu { approximate } => Arc::new(GELU {
+            tanh_approximation: approximate == "tanh",
+        }),
+        LayerSpec::Silu {} => Arc::new(SiLU),
+        LayerSpec::Elu { alpha } => Arc::new(ELU { alpha: *alpha }),
+        LayerSpec::Softplus { beta, threshold } => Arc::new(Softplus {
+            beta: *beta,
+            threshold: *threshold,
+        }),
+        LayerSpec::Softmax { dim } => Arc::new(Softmax { dim: *dim }),
+        LayerSpec::LogSoftmax { dim } => Arc::new(LogSoftmax { dim: *dim }),
+        LayerSpec::Residual {
+            features,
+            hidden,
+            activation,
+        } => {
+            let f = features.unwrap_or(0);
+            let h = hidden.unwrap_or(f);
+            let act = LayerSpec::activation(activation).unwrap_or(LayerSpec::Relu {});
+            let linear = |i: usize, o: usize| LayerSpec::Linear {
+                in_features: Some(i),
+                out_features: o,
+                bias: true,
+            };
+            let mut block = Sequential::new();
+            for inner in [linear(f, h), act, linear(h, f)] {
+                block.push_shared(make_layer(&inner, scheme, init)?);
+            }
+            Arc::new(Residual::new(block))
+        }
+    })
+}
+
 /// Builds a checked layer list (from [`plan`]) into a `Sequential`, seeding the default
 /// generator with `seed` first so the weights are reproducible, then applying `init`.
 pub fn build_layers(
@@ -456,130 +653,15 @@ pub fn build_layers(
             .get(&i.to_string())
             .unwrap_or(&init.scheme)
             .as_str();
-        let weights = |w: &Tensor, b: Option<&Tensor>| -> Result<()> {
-            init_weight(w, scheme, init)?;
-            if let (Some(b), "zeros") = (b, init.bias.as_str()) {
-                zeros_(b)?;
-            }
-            Ok(())
-        };
-        let before = seq.parameters().iter().map(|p| p.numel()).sum::<usize>();
-        match spec {
-            LayerSpec::Linear {
-                in_features,
-                out_features,
-                bias,
-            } => {
-                let l = Linear::with_options(
-                    in_features.unwrap_or(0),
-                    *out_features,
-                    *bias,
-                    sinapsis::DType::F32,
-                )?;
-                weights(&l.weight, l.bias.as_ref())?;
-                seq.push(l);
-            }
-            LayerSpec::Conv2d {
-                in_channels,
-                out_channels,
-                kernel_size,
-                stride,
-                padding,
-                dilation,
-                groups,
-                bias,
-            } => {
-                let opts = Conv2dOptions {
-                    stride: stride.hw(),
-                    padding: padding.hw(),
-                    dilation: dilation.hw(),
-                    groups: *groups,
-                };
-                let c = Conv2d::with_bias(
-                    in_channels.unwrap_or(0),
-                    *out_channels,
-                    kernel_size.hw(),
-                    opts,
-                    *bias,
-                )?;
-                weights(&c.weight, c.bias.as_ref())?;
-                seq.push(c);
-            }
-            LayerSpec::Maxpool2d {
-                kernel_size,
-                stride,
-                padding,
-            } => seq.push(
-                MaxPool2d::new(kernel_size.hw())
-                    .stride(stride.unwrap_or(*kernel_size).hw())
-                    .padding(padding.hw()),
-            ),
-            LayerSpec::Avgpool2d {
-                kernel_size,
-                stride,
-                padding,
-            } => seq.push(
-                AvgPool2d::new(kernel_size.hw())
-                    .stride(stride.unwrap_or(*kernel_size).hw())
-                    .padding(padding.hw()),
-            ),
-            LayerSpec::AdaptiveAvgpool2d { output_size } => {
-                seq.push(AdaptiveAvgPool2d::new(output_size.hw()))
-            }
-            LayerSpec::Batchnorm1d {
-                num_features,
-                eps,
-                momentum,
-            } => seq.push(
-                BatchNorm1d::new(num_features.unwrap_or(0))?
-                    .eps(*eps)
-                    .momentum(*momentum),
-            ),
-            LayerSpec::Batchnorm2d {
-                num_features,
-                eps,
-                momentum,
-            } => seq.push(
-                BatchNorm2d::new(num_features.unwrap_or(0))?
-                    .eps(*eps)
-                    .momentum(*momentum),
-            ),
-            LayerSpec::Layernorm { normalized_shape } => {
-                seq.push(LayerNorm::new(normalized_shape.as_deref().unwrap_or(&[]))?)
-            }
-            LayerSpec::Dropout { p } => seq.push(Dropout::new(*p)?),
-            LayerSpec::Dropout2d { p } => seq.push(Dropout2d::new(*p)?),
-            LayerSpec::Flatten { start_dim, end_dim } => seq.push(Flatten {
-                start_dim: *start_dim,
-                end_dim: *end_dim,
-            }),
-            LayerSpec::Identity {} => seq.push(Identity),
-            LayerSpec::Relu {} => seq.push(ReLU),
-            LayerSpec::LeakyRelu { negative_slope } => seq.push(LeakyReLU {
-                negative_slope: *negative_slope,
-            }),
-            LayerSpec::Sigmoid {} => seq.push(Sigmoid),
-            LayerSpec::Tanh {} => seq.push(Tanh),
-            LayerSpec::Gelu { approximate } => seq.push(GELU {
-                tanh_approximation: approximate == "tanh",
-            }),
-            LayerSpec::Silu {} => seq.push(SiLU),
-            LayerSpec::Elu { alpha } => seq.push(ELU { alpha: *alpha }),
-            LayerSpec::Softplus { beta, threshold } => seq.push(Softplus {
-                beta: *beta,
-                threshold: *threshold,
-            }),
-            LayerSpec::Softmax { dim } => seq.push(Softmax { dim: *dim }),
-            LayerSpec::LogSoftmax { dim } => seq.push(LogSoftmax { dim: *dim }),
-        }
-        let after = seq.parameters().iter().map(|p| p.numel()).sum::<usize>();
-        let type_name = seq.get(i).map(|m| m.type_name()).unwrap_or_default();
+        let layer = make_layer(spec, scheme, init)?;
+        let params = layer.parameters().iter().map(|p| p.numel()).sum::<usize>();
         infos.push(LayerInfo {
             name: i.to_string(),
-            type_name,
+            type_name: layer.type_name(),
             output_shape: shape.clone(),
-            params: after - before,
+            params,
         });
+        seq.push_shared(layer);
     }
     Ok((seq, infos))
 }

@@ -64,6 +64,9 @@ fn threshold() -> f64 {
 fn approx() -> String {
     "none".into()
 }
+fn relu() -> String {
+    "relu".into()
+}
 
 /// One layer of `model.layers`, written `{ type = "linear", out = 10 }`. Sizes marked
 /// optional are inferred from the previous layer's output.
@@ -234,6 +237,19 @@ pub enum LayerSpec {
         #[serde(default = "dim1")]
         dim: i64,
     },
+    /// A residual block `y = x + Linear(hidden, features)(act(Linear(features, hidden)(x)))`
+    /// (`Residual(Sequential(Linear, act, Linear))`): the output has the input's shape.
+    Residual {
+        /// Input (and output) features (inferred when left out).
+        #[serde(default)]
+        features: Option<usize>,
+        /// Width inside the block (default: `features`).
+        #[serde(default)]
+        hidden: Option<usize>,
+        /// Activation between the two linear layers (`"relu"`).
+        #[serde(default = "relu")]
+        activation: String,
+    },
 }
 
 impl LayerSpec {
@@ -275,8 +291,9 @@ impl LayerSpec {
 pub enum Arch {
     /// Linear layers of `hidden` sizes with `activation` (and `dropout`) between them.
     Mlp,
-    /// Residual MLP: a first linear layer to `hidden[0]`, then one residual block
-    /// `x + Linear(act(Linear(x)))` per entry of `hidden`, then the output layer.
+    /// Residual MLP (tutorial 4): a linear layer to the width `hidden` (64) and the
+    /// activation, then `blocks` (2) residual blocks `x + Linear(act(Linear(x)))`, each
+    /// followed by the activation (and dropout), then the output layer.
     ResidualMlp,
     /// The reference MNIST CNN: conv(1→32, 3, pad 1), ReLU, maxpool 2, conv(32→64, 3,
     /// pad 1), ReLU, maxpool 2, flatten, linear(3136→128), ReLU, (dropout), linear(128→10).
@@ -291,9 +308,17 @@ pub struct ModelConfig {
     /// A built-in architecture (exclusive with `layers`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arch: Option<Arch>,
-    /// Hidden layer sizes (mlp: `[100, 50]`; cnn: the width of its dense layer, `[128]`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Hidden layer sizes (mlp: `[100, 50]`; cnn: the width of its dense layer, `[128]`;
+    /// residual_mlp: the width, `64`). One number is read as a list of one.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "sizes::deserialize"
+    )]
     pub hidden: Option<Vec<usize>>,
+    /// residual_mlp: the number of residual blocks (2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<usize>,
     /// Activation between layers (`"relu"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activation: Option<String>,
@@ -307,4 +332,44 @@ pub struct ModelConfig {
     /// An explicit layer list (exclusive with `arch`); parsed separately, entry by entry.
     #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<LayerSpec>>,
+}
+
+/// `hidden = 64` or `hidden = [100, 50]`, both read as a list.
+mod sizes {
+    use std::fmt;
+
+    use serde::de::{Error, SeqAccess, Visitor};
+    use serde::Deserializer;
+
+    struct Sizes;
+
+    impl<'de> Visitor<'de> for Sizes {
+        type Value = Vec<usize>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a size (64) or a list of sizes ([100, 50])")
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(vec![v as usize])
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Self::Value, E> {
+            usize::try_from(v)
+                .map(|v| vec![v])
+                .map_err(|_| E::custom(format!("expected a positive size, got {v}")))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element::<usize>()? {
+                out.push(v);
+            }
+            Ok(out)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<usize>>, D::Error> {
+        d.deserialize_any(Sizes).map(Some)
+    }
 }

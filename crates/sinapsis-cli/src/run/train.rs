@@ -83,7 +83,8 @@ fn run(mut session: Session, run_dir: &Path, resume: Option<&Path>) -> Result<Tr
         );
         trainer = trainer
             .resume_from(point.epoch, point.step, point.history)
-            .skip_batches(point.batches_done);
+            .skip_batches(point.batches_done)
+            .skipped_sums(point.epoch_sums);
     }
     let every = if epochs > 20 { epochs / 20 } else { 1 };
     trainer = trainer

@@ -1,6 +1,6 @@
 //! Hooks into the training loop: the [`Callback`] trait and the [`Context`] it sees.
 
-use super::log::{EpochLog, StepLog, StopReason};
+use super::log::{EpochLog, EpochSums, StepLog, StopReason};
 use crate::nn::Module;
 use crate::optim::lr_scheduler::LRScheduler;
 use crate::optim::Optimizer;
@@ -21,6 +21,8 @@ pub struct Context<'a> {
     pub step: u64,
     /// Batches of the current epoch already trained on (0 between epochs).
     pub batch: u64,
+    /// Loss and accuracy sums over those batches (zero between epochs).
+    pub epoch_sums: EpochSums,
     /// The logs of the completed epochs.
     pub history: Vec<EpochLog>,
     /// The training loader's seed: with the epoch it fixes the batch order, so a checkpoint

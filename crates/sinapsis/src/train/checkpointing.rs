@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::callback::{Callback, Context, Control};
 use super::early_stopping::{BestTracker, Mode};
-use super::log::{EpochLog, StopReason};
+use super::log::{EpochLog, EpochSums, StopReason};
 use crate::checkpoint::{save_model, Checkpoint, CheckpointMeta, RngState, SamplerState};
 use crate::nn::Module;
 use crate::optim::lr_scheduler::LRScheduler;
@@ -23,6 +23,8 @@ use crate::{Error, Result};
 const HISTORY_KEY: &str = "history";
 /// Key of the batches already trained on in an interrupted epoch.
 const BATCH_KEY: &str = "epoch_batches_done";
+/// Key of the loss and accuracy sums over those batches.
+const SUMS_KEY: &str = "epoch_sums";
 
 /// Writes the run's checkpoints (see the module docs).
 pub struct ModelCheckpoint {
@@ -96,6 +98,12 @@ impl ModelCheckpoint {
         })?;
         meta.extra.insert(HISTORY_KEY.into(), history);
         meta.extra.insert(BATCH_KEY.into(), ctx.batch.into());
+        if ctx.batch > 0 {
+            // serde_json writes f64 so that it reads back bitwise.
+            if let Ok(sums) = serde_json::to_value(ctx.epoch_sums) {
+                meta.extra.insert(SUMS_KEY.into(), sums);
+            }
+        }
         ckpt.meta = meta;
         Ok(ckpt)
     }
@@ -144,6 +152,9 @@ pub struct ResumePoint {
     pub step: u64,
     /// Batches of the next epoch already trained on (after Ctrl-C), else 0.
     pub batches_done: u64,
+    /// Loss and accuracy sums over those batches, for
+    /// [`Trainer::skipped_sums`](super::Trainer::skipped_sums) (zero when none were saved).
+    pub epoch_sums: EpochSums,
     /// The logs of the completed epochs.
     pub history: Vec<EpochLog>,
     /// The whole checkpoint (transforms, model config, metrics...).
@@ -188,10 +199,18 @@ pub fn restore_run(
         .get(BATCH_KEY)
         .and_then(serde_json::Value::as_u64)
         .unwrap_or(0);
+    let epoch_sums = match meta.extra.get(SUMS_KEY) {
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| Error::Data {
+            path: dir.join("checkpoint.json").display().to_string(),
+            msg: format!("bad {SUMS_KEY}: {e}"),
+        })?,
+        None => EpochSums::default(),
+    };
     Ok(ResumePoint {
         epoch: meta.epoch,
         step: meta.step,
         batches_done,
+        epoch_sums,
         history,
         checkpoint,
     })

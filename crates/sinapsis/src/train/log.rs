@@ -52,6 +52,35 @@ impl EpochLog {
     }
 }
 
+/// Running sums of the training part of an epoch: what its [`EpochLog::train_loss`] and
+/// [`EpochLog::train_acc`] are computed from. A checkpoint written in the middle of an
+/// epoch keeps them, so the resumed epoch logs the per-sample mean over the whole epoch,
+/// the same as if it had never stopped.
+///
+/// ```
+/// use sinapsis::train::EpochSums;
+/// let sums = EpochSums { loss_sum: 3.0, samples: 4, correct: 3, counted: 4 };
+/// assert_eq!(sums.mean_loss(), 0.75);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochSums {
+    /// Sum of `batch loss * batch size` over the batches so far.
+    pub loss_sum: f64,
+    /// Samples so far.
+    pub samples: u64,
+    /// Correct predictions so far (classification runs).
+    pub correct: u64,
+    /// Predictions counted so far (classification runs).
+    pub counted: u64,
+}
+
+impl EpochSums {
+    /// The mean loss per sample so far (0 before the first batch).
+    pub fn mean_loss(&self) -> f64 {
+        self.loss_sum / self.samples.max(1) as f64
+    }
+}
+
 /// One optimizer step.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepLog {

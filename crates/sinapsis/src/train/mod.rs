@@ -21,7 +21,7 @@ pub use config::{Interval, OutputKind, TrainConfig};
 pub use csv_log::{history_csv, HistoryCsv, StepsCsv};
 pub use early_stopping::{BestTracker, EarlyStopping, Mode};
 pub use evaluate::{evaluate, EvalOptions, Evaluation};
-pub use log::{EpochLog, History, StepLog, StopReason};
+pub use log::{EpochLog, EpochSums, History, StepLog, StopReason};
 pub use progress::{format_epoch_line, ProgressBar};
 pub use tensorboard_log::TensorBoardLogger;
 pub use trainer::{evaluate_loss, LossFn, Trainer};

@@ -5,7 +5,7 @@ use std::time::Instant;
 use super::callback::{Callback, Context, Control};
 use super::config::{Interval, OutputKind, TrainConfig};
 use super::interrupt;
-use super::log::{EpochLog, History, StepLog, StopReason};
+use super::log::{EpochLog, EpochSums, History, StepLog, StopReason};
 use crate::data::dataset::Batch;
 use crate::data::loader::DataLoader;
 use crate::metrics::{class_targets, predicted_classes};
@@ -53,6 +53,7 @@ pub struct Trainer {
     start_epoch: u64,
     start_step: u64,
     skip_batches: u64,
+    skipped_sums: EpochSums,
     past: Vec<EpochLog>,
 }
 
@@ -65,7 +66,27 @@ pub(super) struct PassTotals {
     counted: u64,
 }
 
+impl From<EpochSums> for PassTotals {
+    fn from(s: EpochSums) -> Self {
+        PassTotals {
+            loss_sum: s.loss_sum,
+            samples: s.samples as usize,
+            correct: s.correct,
+            counted: s.counted,
+        }
+    }
+}
+
 impl PassTotals {
+    fn sums(&self) -> EpochSums {
+        EpochSums {
+            loss_sum: self.loss_sum,
+            samples: self.samples as u64,
+            correct: self.correct,
+            counted: self.counted,
+        }
+    }
+
     fn add(&mut self, loss: f64, batch: usize) {
         self.loss_sum += loss * batch as f64;
         self.samples += batch;
@@ -140,6 +161,7 @@ impl Trainer {
             start_epoch: 0,
             start_step: 0,
             skip_batches: 0,
+            skipped_sums: EpochSums::default(),
             past: Vec::new(),
         }
     }
@@ -173,10 +195,20 @@ impl Trainer {
     }
 
     /// Continues inside an epoch: the next epoch skips its first `batches` batches (those
-    /// trained on before an interruption). Its logged training loss and accuracy then cover
-    /// only the remaining batches.
+    /// trained on before an interruption). Its logged training loss and accuracy cover only
+    /// the remaining batches unless the skipped batches' sums are given with
+    /// [`Trainer::skipped_sums`].
     pub fn skip_batches(mut self, batches: u64) -> Trainer {
         self.skip_batches = batches;
+        self
+    }
+
+    /// The loss and accuracy sums of the batches skipped by [`Trainer::skip_batches`] (from
+    /// the checkpoint: [`ResumePoint::epoch_sums`](super::ResumePoint::epoch_sums)), so the
+    /// resumed epoch logs its per-sample means over the whole epoch, bitwise as the
+    /// uninterrupted run.
+    pub fn skipped_sums(mut self, sums: EpochSums) -> Trainer {
+        self.skipped_sums = sums;
         self
     }
 
@@ -218,6 +250,7 @@ impl Trainer {
             epoch: self.start_epoch,
             step: self.start_step,
             batch: 0,
+            epoch_sums: EpochSums::default(),
             history: std::mem::take(&mut self.past),
             loader_seed: train.seed_value(),
         };
@@ -298,6 +331,7 @@ impl Trainer {
             log.time_s = started.elapsed().as_secs_f64();
             ctx.epoch = epoch;
             ctx.batch = 0;
+            ctx.epoch_sums = EpochSums::default();
             let mut control = Control::Continue;
             for cb in &mut self.callbacks {
                 if let Control::Stop(reason) = cb.on_epoch_end(ctx, &mut log)? {
@@ -325,10 +359,17 @@ impl Trainer {
         let params = ctx.model.parameters();
         ctx.model.train();
         ctx.optimizer.zero_grad();
-        let mut totals = PassTotals::default();
         let batches = train.len();
         let skip = std::mem::take(&mut self.skip_batches) as usize;
+        let skipped = std::mem::take(&mut self.skipped_sums);
+        // Resuming mid-epoch: start from the sums of the batches trained before the stop.
+        let mut totals = if skip > 0 {
+            PassTotals::from(skipped)
+        } else {
+            PassTotals::default()
+        };
         ctx.batch = skip as u64;
+        ctx.epoch_sums = totals.sums();
         for (i, batch) in train.iter_epoch(epoch - 1).enumerate().skip(skip) {
             let batch = batch?;
             ctx.batch = i as u64 + 1;
@@ -355,6 +396,7 @@ impl Trainer {
                 let _guard = no_grad();
                 totals.count(&output, y, kind)?;
             }
+            ctx.epoch_sums = totals.sums();
             if (i + 1) % accum != 0 && i + 1 != batches {
                 continue;
             }
