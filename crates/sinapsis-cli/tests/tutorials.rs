@@ -66,26 +66,26 @@ fn path_override(key: &str, p: &Path) -> String {
     )
 }
 
-/// Tutorial 2: 784-100-50-10, cross-entropy, Adam 1e-3, batches of 128, 10 epochs.
+/// Tutorial 2: 784-100-50-10, cross-entropy, Adam 1e-3, batches of 128, trained longer than
+/// the 3-epoch recipe: >= 97.5%.
 ///
-/// The tutorial quotes >= 97.5%. Measured here with seeds 0..=5: 97.16, 97.47, 97.43,
-/// 97.48, 97.47, 97.69% (the training loop matches PyTorch step by step, see
-/// `training_parity.rs`; the spread is the seed's), so 97.5% is the median, not a floor:
-/// the test asserts 97%.
+/// After 10 epochs seeds 0..=5 gave 97.16, 97.47, 97.43, 97.48, 97.47, 97.69% (the training
+/// loop matches PyTorch step by step, see `training_parity.rs`; the spread is the seed's);
+/// 15 epochs give 97.60% with seed 0.
 #[test]
-fn tutorial2_mnist_mlp_10_epochs() {
+fn tutorial2_mnist_mlp_15_epochs() {
     let Some(dir) = mnist() else { return };
     let out = temp_dir("mnist_mlp");
     let (outcome, acc) = train_config(
         "mnist_mlp.toml",
         &out,
         &[
-            "training.epochs=10".into(),
+            "training.epochs=15".into(),
             path_override("data.path", &dir),
         ],
     );
-    assert_eq!(outcome.history.epochs.len(), 10);
-    assert!(acc >= 0.97, "tutorial 2: test accuracy {acc}");
+    assert_eq!(outcome.history.epochs.len(), 15);
+    assert!(acc >= 0.975, "tutorial 2: test accuracy {acc}");
     let _ = std::fs::remove_dir_all(&out);
 }
 
