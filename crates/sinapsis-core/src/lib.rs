@@ -23,6 +23,7 @@ mod device;
 mod dtype;
 mod error;
 mod layout;
+pub mod memory;
 pub mod random;
 mod shape;
 mod storage;
