@@ -95,6 +95,38 @@ pub fn cache_stats() -> CacheStats {
     }
 }
 
+/// An empty `Vec` with room for at least `n` elements, from the cache when it holds a
+/// buffer of that size class. For code that builds a tensor's data itself (a data loader
+/// gathering a batch): fill it with `extend`, hand it to [`Tensor::from_vec`], and when the
+/// tensor drops the buffer returns to the cache for the next batch, with its pages already
+/// mapped.
+///
+/// ```
+/// use sinapsis_core::{memory, Tensor};
+/// let mut v: Vec<f32> = memory::empty_vec(100_000);
+/// assert!(v.is_empty() && v.capacity() >= 100_000);
+/// v.extend((0..100_000).map(|i| i as f32));
+/// let t = Tensor::from_vec(v, (1000, 100))?;
+/// assert_eq!(t.dims(), &[1000, 100]);
+/// # Ok::<(), sinapsis_core::Error>(())
+/// ```
+///
+/// [`Tensor::from_vec`]: crate::Tensor::from_vec
+pub fn empty_vec<T: Send + 'static>(n: usize) -> Vec<T> {
+    pool::take_empty(n)
+}
+
+/// Hands a buffer that is no longer needed to the cache (small buffers are simply freed).
+/// Tensors do this themselves when they drop; this is for scratch `Vec`s of the caller's.
+///
+/// ```
+/// use sinapsis_core::memory;
+/// memory::recycle_vec(vec![0.0f64; 1 << 16]);
+/// ```
+pub fn recycle_vec<T: Send + 'static>(v: Vec<T>) {
+    pool::recycle(v);
+}
+
 /// Zeroes the hit, miss and eviction counters and sets the peak to the current size.
 ///
 /// ```

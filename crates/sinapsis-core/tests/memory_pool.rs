@@ -86,7 +86,11 @@ fn zeroed_takes_are_zero_after_a_dirty_buffer_was_returned() -> Result<()> {
         let hits = memory::cache_stats().hits;
         let z = Tensor::zeros(BIG, dtype)?;
         assert_eq!(memory::cache_stats().hits, hits + 1, "{dtype:?}");
-        assert!(z.to_dtype(DType::F64)?.to_vec::<f64>()?.iter().all(|&v| v == 0.0));
+        assert!(z
+            .to_dtype(DType::F64)?
+            .to_vec::<f64>()?
+            .iter()
+            .all(|&v| v == 0.0));
     }
     // Accumulating kernels (max-pool backward scatters into a zeroed dx) see zeros too.
     let big_x = Tensor::ones((64, 16, 16, 16), DType::F32)?.requires_grad_(true)?;
@@ -141,12 +145,17 @@ fn cnn_step_bits() -> Result<Vec<Vec<u32>>> {
     let x = g.randn((16, 3, 20, 20), DType::F32)?;
     let w1 = g.randn((8, 3, 3, 3), DType::F32)?.requires_grad_(true)?;
     let b1 = g.randn(8, DType::F32)?.requires_grad_(true)?;
-    let w2 = g.randn((8 * 10 * 10, 10), DType::F32)?.requires_grad_(true)?;
+    let w2 = g
+        .randn((8 * 10 * 10, 10), DType::F32)?
+        .requires_grad_(true)?;
     let opts = Conv2dOptions {
         padding: (1, 1),
         ..Default::default()
     };
-    let h = x.conv2d(&w1, Some(&b1), opts)?.relu()?.max_pool2d(2, 2, 0)?;
+    let h = x
+        .conv2d(&w1, Some(&b1), opts)?
+        .relu()?
+        .max_pool2d(2, 2, 0)?;
     let h2 = h.avg_pool2d(1, 1, 0)?.reshape((16, 800))?;
     let logits = h2.matmul(&w2)?;
     let loss = logits.log_softmax(1)?.sum_all()?;

@@ -284,6 +284,15 @@ fn main() -> Result<()> {
         if w < PYTORCH_MS { "faster" } else { "slower" }
     );
     println!("last loss: {last:.4}");
+    let m = sinapsis::memory::cache_stats();
+    println!(
+        "buffer cache: {:.1} MiB held (peak {:.1}), {} hits, {} misses, {} evictions",
+        m.cached_bytes as f64 / (1 << 20) as f64,
+        m.peak_cached_bytes as f64 / (1 << 20) as f64,
+        m.hits,
+        m.misses,
+        m.evictions
+    );
     if opts.epoch {
         println!("epoch wall time (data included): {epoch_s:.2} s (PyTorch: 16.24 s)");
         let (acc, source) = test_accuracy(&net)?;

@@ -66,7 +66,10 @@ pub(crate) fn for_each_run<const K: usize>(
 }
 
 /// Copies the elements of `layout` into a new row-major `Vec`.
-pub(crate) fn to_contiguous<T: Copy + Send + Sync + 'static>(data: &[T], layout: &Layout) -> Vec<T> {
+pub(crate) fn to_contiguous<T: Copy + Send + Sync + 'static>(
+    data: &[T],
+    layout: &Layout,
+) -> Vec<T> {
     map(data, layout, |x| x)
 }
 
