@@ -190,3 +190,35 @@ fn results_do_not_depend_on_where_memory_came_from() -> Result<()> {
     assert_eq!(fresh, reused);
     Ok(())
 }
+
+#[test]
+fn buffers_not_asked_for_again_expire() -> Result<()> {
+    let _g = serial();
+    drop(Tensor::zeros(3 * BIG, DType::F32)?); // a shape that never comes back
+    for _ in 0..3000 {
+        drop(Tensor::zeros(BIG, DType::F32)?); // steady traffic in another class
+    }
+    let s = memory::cache_stats();
+    assert_eq!(s.cached_buffers, 1, "{s:?}");
+    assert_eq!(s.cached_bytes, BIG * 4, "{s:?}");
+    assert_eq!(s.evictions, 1, "{s:?}");
+    Ok(())
+}
+
+#[test]
+fn foreign_buffers_of_odd_capacity_are_not_kept() -> Result<()> {
+    let _g = serial();
+    // A data loader's batch: exact capacity 128 * 784, not a size class of the cache.
+    let batch = Tensor::from_vec(vec![0.5f32; 128 * 784], (128, 784))?;
+    drop(batch);
+    assert_eq!(memory::cache_stats().cached_buffers, 0);
+    // Built from `empty_vec` it is kept, and the next batch reuses it.
+    for _ in 0..3 {
+        let mut v: Vec<f32> = memory::empty_vec(128 * 784);
+        v.extend(std::iter::repeat_n(0.5, 128 * 784));
+        drop(Tensor::from_vec(v, (128, 784))?);
+    }
+    let s = memory::cache_stats();
+    assert_eq!((s.hits, s.misses, s.cached_buffers), (2, 1, 1), "{s:?}");
+    Ok(())
+}

@@ -159,11 +159,34 @@ pub(crate) fn take_filled<T: Copy + Send + 'static>(n: usize, value: T) -> Vec<T
             v.resize(n, value);
             return v;
         }
-        let mut v = vec![value; class_ceil(n)];
-        v.truncate(n);
+        if all_zero_bits(&value) {
+            // calloc: the pages past `n` are never touched, so they cost no memory.
+            let mut v = vec![value; class_ceil(n)];
+            v.truncate(n);
+            return v;
+        }
+        let mut v = Vec::with_capacity(class_ceil(n));
+        v.resize(n, value);
         return v;
     }
     vec![value; n]
+}
+
+/// Whether `value` is all zero bits (what calloc hands out) for the element types tensors
+/// use; `false` for any other type.
+fn all_zero_bits<T: 'static>(value: &T) -> bool {
+    let v: &dyn Any = value;
+    if let Some(x) = v.downcast_ref::<f32>() {
+        x.to_bits() == 0
+    } else if let Some(x) = v.downcast_ref::<f64>() {
+        x.to_bits() == 0
+    } else if let Some(x) = v.downcast_ref::<i64>() {
+        *x == 0
+    } else if let Some(x) = v.downcast_ref::<bool>() {
+        !*x
+    } else {
+        false
+    }
 }
 
 /// `n` elements, all equal to `zero` (the caller's zero of `T`).
@@ -346,6 +369,25 @@ pub(crate) fn reset_counters() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_bits_are_recognised_per_type() {
+        assert!(all_zero_bits(&0.0f32) && all_zero_bits(&0.0f64));
+        assert!(all_zero_bits(&0i64) && all_zero_bits(&false));
+        assert!(!all_zero_bits(&-0.0f32) && !all_zero_bits(&1.0f64) && !all_zero_bits(&true));
+        assert!(!all_zero_bits(&0u8)); // not a tensor element type: treated as unknown
+    }
+
+    #[test]
+    fn fresh_filled_buffers_hold_their_class_and_value() {
+        let n = (MIN_POOLED_BYTES / 4) * 3 + 5;
+        for value in [0.0f32, 2.5] {
+            let v = take_filled(n, value);
+            assert_eq!(v.len(), n);
+            assert!(v.capacity() >= n && class_floor(v.capacity()) == class_ceil(n));
+            assert!(v.iter().all(|&x| x == value));
+        }
+    }
 
     #[test]
     fn classes_round_up_and_down_consistently() {
