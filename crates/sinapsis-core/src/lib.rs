@@ -15,7 +15,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Every backward rule lives in one place, `autograd/backward.rs`.
+//! Every backward rule lives in one place, `autograd/backward.rs`. Freed tensor buffers of
+//! 64 KiB or more are cached for reuse; [`memory`] has the controls.
 
 pub mod autograd;
 pub mod cpu;
@@ -23,6 +24,7 @@ mod device;
 mod dtype;
 mod error;
 mod layout;
+pub mod memory;
 pub mod random;
 mod shape;
 mod storage;

@@ -39,7 +39,31 @@ impl Storage {
     }
 }
 
+/// NOTE: a tensor's buffer goes back to the buffer cache (`cpu::pool`) when the last tensor
+/// using it drops, so the next tensor of that size reuses memory already mapped instead of
+/// faulting in fresh pages. `Storage` is never moved out of (it lives behind the tensor's
+/// `Arc<RwLock<_>>`), so this `Drop` takes nothing away from the code that matches on it.
+impl Drop for Storage {
+    fn drop(&mut self) {
+        match self {
+            Storage::Cpu(s) => s.recycle(),
+            Storage::Cuda(c) => match *c {},
+        }
+    }
+}
+
 impl CpuStorage {
+    /// Hands the buffer to the buffer cache, leaving `self` empty.
+    pub(crate) fn recycle(&mut self) {
+        use crate::cpu::pool::recycle;
+        match self {
+            CpuStorage::F32(v) => recycle(std::mem::take(v)),
+            CpuStorage::F64(v) => recycle(std::mem::take(v)),
+            CpuStorage::I64(v) => recycle(std::mem::take(v)),
+            CpuStorage::Bool(v) => recycle(std::mem::take(v)),
+        }
+    }
+
     pub fn dtype(&self) -> DType {
         match self {
             CpuStorage::F32(_) => DType::F32,

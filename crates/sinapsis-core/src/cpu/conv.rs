@@ -15,6 +15,7 @@
 //! `avg_pool2d`, `adaptive_avg_pool2d`) are the oracles the tests compare these against.
 
 use super::matmul::{GemmElem, PAR_MIN_WORK};
+use super::pool::{take_dirty, take_zeroed};
 use super::PAR_THRESHOLD;
 use crate::FloatElem;
 use gemm::Parallelism;
@@ -337,7 +338,9 @@ fn with_scratch<T: GemmElem, R>(
 pub(crate) fn conv2d<T: GemmElem>(x: &[T], w: &[T], bias: Option<&[T]>, g: &ConvGeom) -> Vec<T> {
     let (l, og, kg, xl, yl) = (g.l(), g.og(), g.kg(), g.x_len(), g.y_len());
     let rows = g.c * g.kh * g.kw;
-    let mut out = vec![T::zero(); g.n * yl];
+    // Every output element is written below (copied, or set by gemm / bias fill), so a
+    // cached buffer's stale content needs no clearing.
+    let mut out = take_dirty(g.n * yl, T::zero());
     if g.n == 0 || yl == 0 {
         return out;
     }
@@ -443,7 +446,8 @@ pub(crate) fn conv2d_backward<T: GemmElem>(
     (need_x, need_w, need_b): (bool, bool, bool),
 ) -> (Option<Vec<T>>, Option<Vec<T>>, Option<Vec<T>>) {
     let (l, og, kg, xl, yl) = (g.l(), g.og(), g.kg(), g.x_len(), g.y_len());
-    let mut dx = need_x.then(|| vec![T::zero(); g.n * xl]);
+    // col2im accumulates into dx: it must start at zero.
+    let mut dx = need_x.then(|| take_zeroed(g.n * xl, T::zero()));
     if !(need_x || need_w || need_b) || g.n == 0 || yl == 0 {
         return (
             dx,
@@ -660,8 +664,9 @@ pub(crate) fn max_pool2d<T: FloatElem>(
     let (oh, ow) = (hwin.len(), wwin.len());
     let (il, ol) = (h * w, oh * ow);
     let planes = x.len().checked_div(il).unwrap_or(0);
-    let mut out = vec![T::zero(); planes * ol];
-    let mut idx = vec![0i64; planes * ol];
+    // Every window writes its output and index: stale content needs no clearing.
+    let mut out = take_dirty(planes * ol, T::zero());
+    let mut idx = take_dirty(planes * ol, 0i64);
     if il == 0 || ol == 0 {
         return (out, idx);
     }
@@ -722,7 +727,7 @@ pub(crate) fn max_pool2d_backward<T: FloatElem>(
 ) -> Vec<T> {
     let il = h * w;
     let planes = g.len().checked_div(out_len).unwrap_or(0);
-    let mut dx = vec![T::zero(); planes * il];
+    let mut dx = take_zeroed(planes * il, T::zero());
     if il == 0 || out_len == 0 {
         return dx;
     }
@@ -754,7 +759,7 @@ pub(crate) fn avg_pool2d<T: FloatElem>(
 ) -> Vec<T> {
     let (oh, ow) = (hwin.len(), wwin.len());
     let planes = x.len().checked_div(h * w).unwrap_or(0);
-    let mut out = vec![T::zero(); planes * oh * ow];
+    let mut out = take_dirty(planes * oh * ow, T::zero());
     per_plane(x, h * w, &mut out, oh * ow, |xp, op| {
         for (oy, hy) in hwin.iter().enumerate() {
             for (ox, wx) in wwin.iter().enumerate() {
@@ -781,7 +786,7 @@ pub(crate) fn avg_pool2d_backward<T: FloatElem>(
 ) -> Vec<T> {
     let (oh, ow) = (hwin.len(), wwin.len());
     let planes = g.len().checked_div(oh * ow).unwrap_or(0);
-    let mut dx = vec![T::zero(); planes * h * w];
+    let mut dx = take_zeroed(planes * h * w, T::zero());
     per_plane(g, oh * ow, &mut dx, h * w, |gp, dp| {
         for (oy, hy) in hwin.iter().enumerate() {
             for (ox, wx) in wwin.iter().enumerate() {

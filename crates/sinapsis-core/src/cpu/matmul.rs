@@ -11,6 +11,7 @@
 //! The plain triple loop in [`super::reference::matmul`] is the oracle the tests compare
 //! this against.
 
+use super::pool::{take_dirty, take_zeroed};
 use crate::FloatElem;
 use gemm::Parallelism;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -306,13 +307,16 @@ pub(crate) fn gemm_batched<T: GemmElem>(
     offsets: &[(usize, usize)],
 ) -> Vec<T> {
     let mn = m * n;
-    // NOTE: `vec![0; len]` allocates zeroed memory (calloc): large buffers come straight
-    // from the OS already zero, so this costs no pass over the data before gemm writes it.
-    // The zeros are also the answer when `k == 0`.
-    let mut out = vec![T::zero(); offsets.len() * mn];
+    let len = offsets.len() * mn;
     if mn == 0 || k == 0 {
-        return out;
+        // The zeros are the answer when `k == 0`.
+        return take_zeroed(len, T::zero());
     }
+    // NOTE: gemm never reads the destination (`read_dst = false`) and writes every element,
+    // so the buffer may hold anything: a cached buffer is used as it is (no pass over it),
+    // and a fresh one comes from calloc, whose large buffers arrive from the OS already
+    // zero, again without a pass.
+    let mut out = take_dirty(len, T::zero());
     let work = m * k * n;
     let threads = rayon::current_num_threads();
     let batch = offsets.len();

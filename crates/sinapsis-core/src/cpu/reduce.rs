@@ -3,6 +3,7 @@
 //! trailing dims of contiguous data (row sums, softmax) and the leading dims (bias gradients
 //! summed over the batch).
 
+use super::pool::{take_empty, take_filled, take_zeroed};
 use super::strided::for_each_run;
 use crate::layout::Layout;
 use crate::shape::DimVec;
@@ -86,15 +87,18 @@ pub(crate) fn sum<T: Summable>(data: &[T], layout: &Layout, dims: &[usize]) -> V
     let kept = |(i, &d): (usize, &usize)| if dims.contains(&i) { 1 } else { d };
     let out_n: usize = layout.dims().iter().enumerate().map(kept).product();
     if r == 0 || out_n == 0 {
-        return vec![T::zero(); out_n];
+        return take_zeroed(out_n, T::zero());
     }
     if let Some(range) = layout.contiguous_range() {
         let x = &data[range];
         if is_suffix(dims, layout.dims().len()) {
-            return x.chunks_exact(r).map(sum_slice).collect();
+            let mut out = take_empty(out_n);
+            out.extend(x.chunks_exact(r).map(sum_slice));
+            return out;
         }
         if is_prefix(dims) {
-            let mut out = x[..out_n].to_vec();
+            let mut out = take_empty(out_n);
+            out.extend_from_slice(&x[..out_n]);
             for row in x[out_n..].chunks_exact(out_n) {
                 for (o, &v) in out.iter_mut().zip(row) {
                     *o += v;
@@ -103,13 +107,13 @@ pub(crate) fn sum<T: Summable>(data: &[T], layout: &Layout, dims: &[usize]) -> V
             return out;
         }
     }
-    let mut out = vec![T::zero(); out_n];
+    let mut out = take_zeroed(out_n, T::zero());
     for_each_in_groups(data, layout, dims, |g, _, v| out[g] += v);
     out
 }
 
 /// Fold over `dims` with `f`, starting every group from `init`.
-pub(crate) fn fold<T: Copy>(
+pub(crate) fn fold<T: Copy + Send + 'static>(
     data: &[T],
     layout: &Layout,
     dims: &[usize],
@@ -118,7 +122,7 @@ pub(crate) fn fold<T: Copy>(
 ) -> Vec<T> {
     let r = group_len(layout, dims);
     let out_n = layout.numel().checked_div(r).unwrap_or(0);
-    let mut out = vec![init; out_n];
+    let mut out = take_filled(out_n, init);
     for_each_in_groups(data, layout, dims, |g, _, v| out[g] = f(out[g], v));
     out
 }

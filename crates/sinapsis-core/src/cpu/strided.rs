@@ -2,6 +2,7 @@
 //! each other in every operand merge into one), so most walks become a few long runs that the
 //! inner loops can vectorise.
 
+use super::pool::take_empty;
 use super::PAR_THRESHOLD;
 use crate::layout::Layout;
 use crate::shape::DimVec;
@@ -65,7 +66,10 @@ pub(crate) fn for_each_run<const K: usize>(
 }
 
 /// Copies the elements of `layout` into a new row-major `Vec`.
-pub(crate) fn to_contiguous<T: Copy + Send + Sync>(data: &[T], layout: &Layout) -> Vec<T> {
+pub(crate) fn to_contiguous<T: Copy + Send + Sync + 'static>(
+    data: &[T],
+    layout: &Layout,
+) -> Vec<T> {
     map(data, layout, |x| x)
 }
 
@@ -73,17 +77,20 @@ pub(crate) fn to_contiguous<T: Copy + Send + Sync>(data: &[T], layout: &Layout) 
 pub(crate) fn map<T, U>(data: &[T], layout: &Layout, f: impl Fn(T) -> U + Sync) -> Vec<U>
 where
     T: Copy + Send + Sync,
-    U: Copy + Send,
+    U: Copy + Send + 'static,
 {
     let n = layout.numel();
+    // The output comes from the buffer cache; `extend` writes every element.
+    let mut out = take_empty(n);
     if let Some(r) = layout.contiguous_range() {
         let src = &data[r];
         if n >= PAR_THRESHOLD {
-            return src.par_iter().map(|&x| f(x)).collect();
+            out.par_extend(src.par_iter().map(|&x| f(x)));
+        } else {
+            out.extend(src.iter().map(|&x| f(x)));
         }
-        return src.iter().map(|&x| f(x)).collect();
+        return out;
     }
-    let mut out = Vec::with_capacity(n);
     for_each_run(
         layout.dims(),
         [layout.strides()],
@@ -112,22 +119,20 @@ pub(crate) fn zip_map<A, B, U>(
 where
     A: Copy + Send + Sync,
     B: Copy + Send + Sync,
-    U: Send,
+    U: Send + 'static,
 {
     debug_assert_eq!(la.dims(), lb.dims());
     let n = la.numel();
+    let mut out = take_empty(n);
     if let (Some(ra), Some(rb)) = (la.contiguous_range(), lb.contiguous_range()) {
         let (a, b) = (&a[ra], &b[rb]);
         if n >= PAR_THRESHOLD {
-            return a
-                .par_iter()
-                .zip(b.par_iter())
-                .map(|(&x, &y)| f(x, y))
-                .collect();
+            out.par_extend(a.par_iter().zip(b.par_iter()).map(|(&x, &y)| f(x, y)));
+        } else {
+            out.extend(a.iter().zip(b).map(|(&x, &y)| f(x, y)));
         }
-        return a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+        return out;
     }
-    let mut out = Vec::with_capacity(n);
     for_each_run(
         la.dims(),
         [la.strides(), lb.strides()],
@@ -164,9 +169,10 @@ where
     A: Copy + Send + Sync,
     B: Copy + Send + Sync,
     C: Copy + Send + Sync,
-    U: Send,
+    U: Send + 'static,
 {
     let n = la.numel();
+    let mut out = take_empty(n);
     if let (Some(ra), Some(rb), Some(rc)) = (
         la.contiguous_range(),
         lb.contiguous_range(),
@@ -174,19 +180,12 @@ where
     ) {
         let (a, b, c) = (&a[ra], &b[rb], &c[rc]);
         if n >= PAR_THRESHOLD {
-            return (a, b, c)
-                .into_par_iter()
-                .map(|(&x, &y, &z)| f(x, y, z))
-                .collect();
+            out.par_extend((a, b, c).into_par_iter().map(|(&x, &y, &z)| f(x, y, z)));
+        } else {
+            out.extend(a.iter().zip(b).zip(c).map(|((&x, &y), &z)| f(x, y, z)));
         }
-        return a
-            .iter()
-            .zip(b)
-            .zip(c)
-            .map(|((&x, &y), &z)| f(x, y, z))
-            .collect();
+        return out;
     }
-    let mut out = Vec::with_capacity(n);
     for_each_run(
         la.dims(),
         [la.strides(), lb.strides(), lc.strides()],

@@ -1,6 +1,7 @@
 //! Creating tensors from data and by formula, and reading them back.
 
 use super::Tensor;
+use crate::cpu::pool::take_filled;
 use crate::storage::{CpuStorage, StorageElem};
 use crate::{DType, Element, Error, Result, Shape};
 
@@ -98,10 +99,10 @@ impl<A: NdArray + ?Sized> NdArray for &A {
 fn filled(shape: Shape, dtype: DType, value: f64) -> Tensor {
     let n = shape.numel();
     let storage = match dtype {
-        DType::F32 => CpuStorage::F32(vec![value as f32; n]),
-        DType::F64 => CpuStorage::F64(vec![value; n]),
-        DType::I64 => CpuStorage::I64(vec![value as i64; n]),
-        DType::Bool => CpuStorage::Bool(vec![value != 0.0; n]),
+        DType::F32 => CpuStorage::F32(take_filled(n, value as f32)),
+        DType::F64 => CpuStorage::F64(take_filled(n, value)),
+        DType::I64 => CpuStorage::I64(take_filled(n, value as i64)),
+        DType::Bool => CpuStorage::Bool(take_filled(n, value != 0.0)),
     };
     Tensor::from_storage(storage, shape)
 }

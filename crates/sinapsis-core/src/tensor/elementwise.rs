@@ -1577,7 +1577,7 @@ impl Tensor {
         if dtype == self.dtype() {
             return Ok(self.clone());
         }
-        fn cast<T: Copy + Send + Sync, U: Copy + Send>(
+        fn cast<T: Copy + Send + Sync, U: Copy + Send + 'static>(
             v: &[T],
             l: &Layout,
             f: impl Fn(T) -> U + Sync,

@@ -2,6 +2,7 @@
 
 use super::Tensor;
 use crate::autograd::Op;
+use crate::cpu::pool::{recycle, take_empty, take_zeroed};
 use crate::cpu::strided::{for_each_run, to_contiguous};
 use crate::layout::Layout;
 use crate::shape::DimVec;
@@ -21,6 +22,13 @@ fn checked_indices(op: &'static str, index: &Tensor, bound: usize) -> Result<Vec
         ));
     }
     Ok(idx)
+}
+
+/// The elements of `v` at `offs`, in a buffer from the cache.
+fn pick<T: Copy + Send + 'static>(v: &[T], offs: &[usize]) -> Vec<T> {
+    let mut out = take_empty(offs.len());
+    out.extend(offs.iter().map(|&o| v[o]));
+    out
 }
 
 /// For `gather`/`scatter_add`: storage offsets in `target` (a layout with `index`'s shape
@@ -94,10 +102,10 @@ impl Tensor {
         let idx = checked_indices("gather", index, self.dims()[d])?;
         let offs = gather_offsets(self.layout(), index.shape(), d, &idx);
         let storage = self.with_cpu(|s, _| match s {
-            CpuStorage::F32(v) => CpuStorage::F32(offs.iter().map(|&o| v[o]).collect()),
-            CpuStorage::F64(v) => CpuStorage::F64(offs.iter().map(|&o| v[o]).collect()),
-            CpuStorage::I64(v) => CpuStorage::I64(offs.iter().map(|&o| v[o]).collect()),
-            CpuStorage::Bool(v) => CpuStorage::Bool(offs.iter().map(|&o| v[o]).collect()),
+            CpuStorage::F32(v) => CpuStorage::F32(pick(v, &offs)),
+            CpuStorage::F64(v) => CpuStorage::F64(pick(v, &offs)),
+            CpuStorage::I64(v) => CpuStorage::I64(pick(v, &offs)),
+            CpuStorage::Bool(v) => CpuStorage::Bool(pick(v, &offs)),
         });
         Ok(Tensor::from_op(
             storage,
@@ -123,10 +131,12 @@ impl Tensor {
         let target = Layout::contiguous(shape.clone());
         let offs = gather_offsets(&target, index.shape(), dim, &idx);
         fn go<T: crate::FloatElem>(src: &[T], l: &Layout, offs: &[usize], n: usize) -> Vec<T> {
-            let mut out = vec![T::zero(); n];
-            for (&o, v) in offs.iter().zip(to_contiguous(src, l)) {
+            let mut out = take_zeroed(n, T::zero());
+            let g = to_contiguous(src, l);
+            for (&o, &v) in offs.iter().zip(&g) {
                 out[o] += v;
             }
+            recycle(g);
             out
         }
         let n = shape.numel();
@@ -175,7 +185,7 @@ impl Tensor {
         let size = self.dims()[d];
         let mut out_dims = self.dims().to_vec();
         out_dims[d] = idx.len();
-        fn go<T: Copy + Send + Sync>(
+        fn go<T: Copy + Send + Sync + 'static>(
             v: &[T],
             l: &Layout,
             idx: &[i64],
@@ -193,7 +203,7 @@ impl Tensor {
                     &copied
                 }
             };
-            let mut out = Vec::with_capacity(outer * idx.len() * inner);
+            let mut out = take_empty(outer * idx.len() * inner);
             for o in 0..outer {
                 for &i in idx {
                     let start = (o * size + i as usize) * inner;
@@ -241,7 +251,7 @@ impl Tensor {
             inner: usize,
         ) -> Vec<T> {
             let g = to_contiguous(v, l);
-            let mut out = vec![T::zero(); outer * size * inner];
+            let mut out = take_zeroed(outer * size * inner, T::zero());
             for o in 0..outer {
                 for (j, &i) in idx.iter().enumerate() {
                     let dst = (o * size + i as usize) * inner;
@@ -251,6 +261,7 @@ impl Tensor {
                     }
                 }
             }
+            recycle(g);
             out
         }
         let storage = src.with_cpu(|s, l| match s {

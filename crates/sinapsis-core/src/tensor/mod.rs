@@ -580,13 +580,15 @@ impl Tensor {
                 rhs: src.dtype(),
             });
         }
-        let values = src.contiguous_storage();
-        match values {
-            CpuStorage::F32(v) => self.update_(|d: &mut [f32]| d.copy_from_slice(&v)),
-            CpuStorage::F64(v) => self.update_(|d: &mut [f64]| d.copy_from_slice(&v)),
-            CpuStorage::I64(v) => self.update_(|d: &mut [i64]| d.copy_from_slice(&v)),
-            CpuStorage::Bool(v) => self.update_(|d: &mut [bool]| d.copy_from_slice(&v)),
-        }
+        let mut values = src.contiguous_storage();
+        let done = match &values {
+            CpuStorage::F32(v) => self.update_(|d: &mut [f32]| d.copy_from_slice(v)),
+            CpuStorage::F64(v) => self.update_(|d: &mut [f64]| d.copy_from_slice(v)),
+            CpuStorage::I64(v) => self.update_(|d: &mut [i64]| d.copy_from_slice(v)),
+            CpuStorage::Bool(v) => self.update_(|d: &mut [bool]| d.copy_from_slice(v)),
+        };
+        values.recycle(); // the temporary copy goes back to the buffer cache
+        done
     }
 
     /// The elements in row-major order as a fresh buffer.

@@ -3,14 +3,16 @@
 
 use super::Tensor;
 use crate::autograd::{BinaryOp, Op};
+use crate::cpu::pool::{recycle, take_dirty};
 use crate::cpu::strided::to_contiguous;
 use crate::storage::CpuStorage;
 use crate::{Dim, Error, FloatElem, Result};
 use rayon::prelude::*;
 
-/// Applies `f(row_in, row_out)` to every row of a contiguous row-major buffer.
+/// Applies `f(row_in, row_out)` to every row of a contiguous row-major buffer; `f` must
+/// write every element of `row_out` (the buffer comes from the cache, stale).
 fn per_row<T: FloatElem>(x: &[T], row: usize, f: impl Fn(&[T], &mut [T]) + Sync) -> Vec<T> {
-    let mut out = vec![T::zero(); x.len()];
+    let mut out = take_dirty(x.len(), T::zero());
     if row == 0 {
         return out;
     }
@@ -23,6 +25,13 @@ fn per_row<T: FloatElem>(x: &[T], row: usize, f: impl Fn(&[T], &mut [T]) + Sync)
             f(i, o);
         }
     }
+    out
+}
+
+/// [`per_row`] over a temporary contiguous copy, which then goes back to the cache.
+fn rows_of<T: FloatElem>(x: Vec<T>, row: usize, f: fn(&[T], &mut [T])) -> Vec<T> {
+    let out = per_row(&x, row, f);
+    recycle(x);
     out
 }
 
@@ -79,8 +88,8 @@ impl Tensor {
         };
         let row = x.dims()[last];
         let out = x.with_cpu(|s, l| match s {
-            CpuStorage::F32(v) => CpuStorage::F32(per_row(&to_contiguous(v, l), row, f32k)),
-            CpuStorage::F64(v) => CpuStorage::F64(per_row(&to_contiguous(v, l), row, f64k)),
+            CpuStorage::F32(v) => CpuStorage::F32(rows_of(to_contiguous(v, l), row, f32k)),
+            CpuStorage::F64(v) => CpuStorage::F64(rows_of(to_contiguous(v, l), row, f64k)),
             _ => unreachable!("checked float"),
         });
         if dim == last {

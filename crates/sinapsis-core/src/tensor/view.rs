@@ -654,7 +654,7 @@ impl Tensor {
                             _ => unreachable!("dtypes checked above"),
                         })
                         .collect();
-                    let mut out = Vec::with_capacity(shape.numel());
+                    let mut out = crate::cpu::pool::take_empty(shape.numel());
                     let blocks: Vec<usize> = tensors
                         .iter()
                         .map(|t| t.dims()[d..].iter().product())
@@ -664,6 +664,7 @@ impl Tensor {
                             out.extend_from_slice(&p[o * b..(o + 1) * b]);
                         }
                     }
+                    parts.into_iter().for_each(crate::cpu::pool::recycle);
                     CpuStorage::$variant(out)
                 }};
             }

@@ -285,7 +285,9 @@ impl Mnist {
     /// The images at `indices`, scaled to `f32` in one pass over their bytes.
     fn gather_pixels(&self, indices: &[usize]) -> Vec<f32> {
         let size = self.rows * self.cols;
-        let mut out = Vec::with_capacity(indices.len() * size);
+        // From the tensor buffer cache: the batch tensor goes back there when dropped, so a
+        // steady training loop gathers every batch into recycled memory.
+        let mut out = crate::memory::empty_vec::<f32>(indices.len() * size);
         for (dst, &i) in out.spare_capacity_mut().chunks_exact_mut(size).zip(indices) {
             scale_pixels(&self.raw_images[i * size..(i + 1) * size], dst);
         }
