@@ -159,12 +159,16 @@ fn every_plot_name_is_accepted_and_unknown_ones_listed() {
     assert!(sinapsis_cli::config::training::PLOTS.contains(&"misclassified"));
     let e = err(BASE, &["output.plots=[\"loss\", \"rocc\"]"]);
     assert!(e.contains("output.plots[1]") && e.contains("rocc"), "{e}");
-    assert!(e.contains("misclassified") && e.contains("activations"), "{e}");
+    assert!(
+        e.contains("misclassified") && e.contains("activations"),
+        "{e}"
+    );
 }
 
 /// Trains `text` for two epochs with every plot named; returns the run folder.
 fn run_with_every_plot(text: &str, name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sinapsis-cli-plots-{}-{name}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("sinapsis-cli-plots-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("exp.toml");
@@ -204,29 +208,70 @@ fn every_named_plot_is_drawn_when_it_fits_a_binary_classifier() {
         "roc.png",
         "activations.png",
     ] {
-        assert!(drawn.iter().any(|d| d == want), "{want} missing in {drawn:?}");
+        assert!(
+            drawn.iter().any(|d| d == want),
+            "{want} missing in {drawn:?}"
+        );
     }
     // Not for a classifier of points: skipped with a note, the run finished.
-    assert!(!drawn.iter().any(|d| d == "predictions.png" || d == "misclassified.png"));
+    assert!(!drawn
+        .iter()
+        .any(|d| d == "predictions.png" || d == "misclassified.png"));
     let report = std::fs::read_to_string(run.join("report.md")).unwrap();
     assert!(report.contains("plots/roc.png"), "{report}");
+    remove_run(&run);
+}
+
+/// Removes the temporary folder `run_with_every_plot` made.
+fn remove_run(run: &std::path::Path) {
+    if let Some(top) = run.parent().and_then(|p| p.parent()) {
+        std::fs::remove_dir_all(top).ok();
+    }
 }
 
 #[test]
 fn regression_and_multiclass_runs_skip_the_plots_that_do_not_fit() {
     let regression = "[data]\nsource = \"regression\"\nn_samples = 200\nn_features = 3\nn_informative = 3\nnormalize = \"standard\"\n[model]\nlayers = [{ type = \"linear\", out = 8 }, { type = \"tanh\" }, { type = \"linear\", out = 1 }]\n[loss]\ntype = \"mse\"\n[optimizer]\ntype = \"sgd\"\nlr = 0.01\n";
-    let drawn = plots_in(&run_with_every_plot(regression, "regression"));
+    let run = run_with_every_plot(regression, "regression");
+    let drawn = plots_in(&run);
+    remove_run(&run);
     for want in ["loss.png", "lr.png", "predictions.png", "activations.png"] {
-        assert!(drawn.iter().any(|d| d == want), "{want} missing in {drawn:?}");
+        assert!(
+            drawn.iter().any(|d| d == want),
+            "{want} missing in {drawn:?}"
+        );
     }
-    for skipped in ["roc.png", "accuracy.png", "confusion_matrix.png", "data.png"] {
-        assert!(!drawn.iter().any(|d| d == skipped), "{skipped} in {drawn:?}");
+    for skipped in [
+        "roc.png",
+        "accuracy.png",
+        "confusion_matrix.png",
+        "data.png",
+    ] {
+        assert!(
+            !drawn.iter().any(|d| d == skipped),
+            "{skipped} in {drawn:?}"
+        );
     }
 
     let blobs = "[data]\nsource = \"blobs\"\nn_samples = 300\ncenters = 3\n[model]\narch = \"mlp\"\nhidden = [8]\nactivation = \"gelu\"\n[loss]\ntype = \"cross_entropy\"\n[optimizer]\ntype = \"adam\"\nlr = 0.01\n";
-    let drawn = plots_in(&run_with_every_plot(blobs, "blobs"));
-    for want in ["confusion_matrix.png", "decision_boundary.png", "activations.png", "lr.png"] {
-        assert!(drawn.iter().any(|d| d == want), "{want} missing in {drawn:?}");
+    let run = run_with_every_plot(blobs, "blobs");
+    let drawn = plots_in(&run);
+    remove_run(&run);
+    for want in [
+        "confusion_matrix.png",
+        "decision_boundary.png",
+        "activations.png",
+        "lr.png",
+    ] {
+        assert!(
+            drawn.iter().any(|d| d == want),
+            "{want} missing in {drawn:?}"
+        );
     }
-    assert!(!drawn.iter().any(|d| d == "roc.png" || d == "predictions.png"), "{drawn:?}");
+    assert!(
+        !drawn
+            .iter()
+            .any(|d| d == "roc.png" || d == "predictions.png"),
+        "{drawn:?}"
+    );
 }

@@ -93,16 +93,23 @@ fn init_from_loads_a_previous_runs_weights() {
     assert!(resolved.contains("init_from = "), "{resolved}");
     // Epoch 1 of the second run starts where the first run's weights are: its training
     // loss is below the first epoch's of a run from scratch.
-    let first_history =
-        std::fs::read_to_string(out.join("first/circles/history.csv")).unwrap();
+    let first_history = std::fs::read_to_string(out.join("first/circles/history.csv")).unwrap();
     let loss_of_epoch_1 = |text: &str| -> f64 {
-        text.lines().nth(1).unwrap().split(',').nth(1).unwrap().parse().unwrap()
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     let second_history = std::fs::read_to_string(second.run_dir.join("history.csv")).unwrap();
     assert!(
         loss_of_epoch_1(&second_history) < loss_of_epoch_1(&first_history),
         "{second_history}\nvs\n{first_history}"
     );
+    std::fs::remove_dir_all(&out).ok();
 }
 
 #[test]
@@ -120,14 +127,24 @@ fn init_from_that_does_not_fit_names_every_key() {
             *t = Tensor::zeros((12, 2), sinapsis::DType::F32).unwrap();
         }
     }
-    state.push(("9.weight".into(), Tensor::zeros(vec![3], sinapsis::DType::F32).unwrap()));
+    state.push((
+        "9.weight".into(),
+        Tensor::zeros(vec![3], sinapsis::DType::F32).unwrap(),
+    ));
     let bad = out.join("bad.safetensors");
     save_safetensors(&bad, &state, &BTreeMap::new()).unwrap();
     let msg = build_error(&bad);
-    for want in ["init.init_from", "bad.safetensors", "0.weight", "2.bias", "9.weight"] {
+    for want in [
+        "init.init_from",
+        "bad.safetensors",
+        "0.weight",
+        "2.bias",
+        "9.weight",
+    ] {
         assert!(msg.contains(want), "missing {want:?} in: {msg}");
     }
     assert!(msg.contains("12x2"), "{msg}");
+    std::fs::remove_dir_all(&out).ok();
 }
 
 #[test]
@@ -153,4 +170,5 @@ fn missing_or_corrupt_init_from_fails_before_the_run_folder() {
         msg.contains("init.init_from") && msg.contains("corrupt.safetensors"),
         "{msg}"
     );
+    std::fs::remove_dir_all(&out).ok();
 }

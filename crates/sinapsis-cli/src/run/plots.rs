@@ -280,7 +280,11 @@ pub fn make_plots(
         )?;
     }
     if eval.confusion_matrix.is_none() {
-        skip(session, "confusion_matrix", "only classification runs have one");
+        skip(
+            session,
+            "confusion_matrix",
+            "only classification runs have one",
+        );
     }
     let two_d = session.data.spec.input_shape == [2];
     let classification = session.output_kind().is_classification();
@@ -372,7 +376,11 @@ pub fn make_plots(
                 "roc",
                 &format!("it needs a binary classifier; this run has {classes} classes"),
             ),
-            _ => skip(session, "roc", "it needs a binary classifier, not a regression run"),
+            _ => skip(
+                session,
+                "roc",
+                "it needs a binary classifier, not a regression run",
+            ),
         }
     }
     if wanted(session, "predictions") {
