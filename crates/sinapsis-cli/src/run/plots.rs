@@ -88,30 +88,45 @@ fn binary_scores(out: &[f64], cols: usize, kind: OutputKind) -> Vec<f64> {
     }
 }
 
-/// The curve names ([`plot::activation_names`]) of the activations the model uses, in order
-/// of first use.
+/// The curve name ([`plot::activation_names`]) of an activation layer.
+fn curve_name(spec: &LayerSpec) -> Option<&'static str> {
+    Some(match spec {
+        LayerSpec::Relu {} => "relu",
+        LayerSpec::LeakyRelu { .. } => "leaky_relu",
+        LayerSpec::Sigmoid {} => "sigmoid",
+        LayerSpec::Tanh {} => "tanh",
+        LayerSpec::Gelu { approximate } if approximate == "tanh" => "gelu_tanh",
+        LayerSpec::Gelu { .. } => "gelu",
+        LayerSpec::Silu {} => "silu",
+        LayerSpec::Elu { .. } => "elu",
+        LayerSpec::Softplus { .. } => "softplus",
+        _ => return None,
+    })
+}
+
+/// The curve names of the activations the model uses, in order of first use: activation
+/// layers, `model.activation` of an `arch`, and the `activation` key of layers that hold
+/// one inside (residual blocks), read from the layer's config so that any such layer counts.
 fn model_activations(session: &Session) -> Vec<&'static str> {
     let model = &session.exp.model;
-    let specs: Vec<LayerSpec> = match &model.layers {
-        Some(layers) => layers.clone(),
-        None => LayerSpec::activation(model.activation.as_deref().unwrap_or("relu"))
-            .into_iter()
-            .collect(),
-    };
+    let mut specs: Vec<LayerSpec> = Vec::new();
+    match &model.layers {
+        Some(layers) => {
+            for layer in layers {
+                specs.push(layer.clone());
+                let inner = serde_json::to_value(layer).ok().and_then(|v| {
+                    let fields = v.as_object()?.values().next()?.as_object()?.clone();
+                    fields.get("activation")?.as_str().map(str::to_string)
+                });
+                specs.extend(inner.as_deref().and_then(LayerSpec::activation));
+            }
+        }
+        None => specs.extend(LayerSpec::activation(
+            model.activation.as_deref().unwrap_or("relu"),
+        )),
+    }
     let mut names = Vec::new();
-    for spec in &specs {
-        let name = match spec {
-            LayerSpec::Relu {} => "relu",
-            LayerSpec::LeakyRelu { .. } => "leaky_relu",
-            LayerSpec::Sigmoid {} => "sigmoid",
-            LayerSpec::Tanh {} => "tanh",
-            LayerSpec::Gelu { approximate } if approximate == "tanh" => "gelu_tanh",
-            LayerSpec::Gelu { .. } => "gelu",
-            LayerSpec::Silu {} => "silu",
-            LayerSpec::Elu { .. } => "elu",
-            LayerSpec::Softplus { .. } => "softplus",
-            _ => continue,
-        };
+    for name in specs.iter().filter_map(curve_name) {
         if !names.contains(&name) {
             names.push(name);
         }
