@@ -202,4 +202,128 @@ fn residual_layers_in_a_layer_list() {
     );
     let e = err(&text, &["model.blocks=2"]);
     assert!(e.contains("model.blocks"), "{e}");
+#[test]
+fn every_plot_name_is_accepted_and_unknown_ones_listed() {
+    for name in sinapsis_cli::config::training::PLOTS {
+        let set = format!("output.plots=[\"{name}\"]");
+        Experiment::from_toml_str(BASE, "t.toml", &[set]).unwrap();
+    }
+    assert!(sinapsis_cli::config::training::PLOTS.contains(&"misclassified"));
+    let e = err(BASE, &["output.plots=[\"loss\", \"rocc\"]"]);
+    assert!(e.contains("output.plots[1]") && e.contains("rocc"), "{e}");
+    assert!(
+        e.contains("misclassified") && e.contains("activations"),
+        "{e}"
+    );
+}
+
+/// Trains `text` for two epochs with every plot named; returns the run folder.
+fn run_with_every_plot(text: &str, name: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("sinapsis-cli-plots-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("exp.toml");
+    std::fs::write(&config, text).unwrap();
+    let all: Vec<String> = sinapsis_cli::config::training::PLOTS
+        .iter()
+        .map(|p| format!("{p:?}"))
+        .collect();
+    let sets = vec![
+        "training.epochs=2".to_string(),
+        format!("output.plots=[{}]", all.join(", ")),
+    ];
+    let outcome = sinapsis_cli::run::train::train(&config, Some(&dir.join("runs")), &sets).unwrap();
+    outcome.run_dir
+}
+
+fn plots_in(run: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(run.join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn every_named_plot_is_drawn_when_it_fits_a_binary_classifier() {
+    let run = run_with_every_plot(BASE, "binary");
+    let drawn = plots_in(&run);
+    for want in [
+        "loss.png",
+        "accuracy.png",
+        "lr.png",
+        "confusion_matrix.png",
+        "data.png",
+        "decision_boundary.png",
+        "roc.png",
+        "activations.png",
+    ] {
+        assert!(
+            drawn.iter().any(|d| d == want),
+            "{want} missing in {drawn:?}"
+        );
+    }
+    // Not for a classifier of points: skipped with a note, the run finished.
+    assert!(!drawn
+        .iter()
+        .any(|d| d == "predictions.png" || d == "misclassified.png"));
+    let report = std::fs::read_to_string(run.join("report.md")).unwrap();
+    assert!(report.contains("plots/roc.png"), "{report}");
+    remove_run(&run);
+}
+
+/// Removes the temporary folder `run_with_every_plot` made.
+fn remove_run(run: &std::path::Path) {
+    if let Some(top) = run.parent().and_then(|p| p.parent()) {
+        std::fs::remove_dir_all(top).ok();
+    }
+}
+
+#[test]
+fn regression_and_multiclass_runs_skip_the_plots_that_do_not_fit() {
+    let regression = "[data]\nsource = \"regression\"\nn_samples = 200\nn_features = 3\nn_informative = 3\nnormalize = \"standard\"\n[model]\nlayers = [{ type = \"linear\", out = 8 }, { type = \"tanh\" }, { type = \"linear\", out = 1 }]\n[loss]\ntype = \"mse\"\n[optimizer]\ntype = \"sgd\"\nlr = 0.01\n";
+    let run = run_with_every_plot(regression, "regression");
+    let drawn = plots_in(&run);
+    remove_run(&run);
+    for want in ["loss.png", "lr.png", "predictions.png", "activations.png"] {
+        assert!(
+            drawn.iter().any(|d| d == want),
+            "{want} missing in {drawn:?}"
+        );
+    }
+    for skipped in [
+        "roc.png",
+        "accuracy.png",
+        "confusion_matrix.png",
+        "data.png",
+    ] {
+        assert!(
+            !drawn.iter().any(|d| d == skipped),
+            "{skipped} in {drawn:?}"
+        );
+    }
+
+    let blobs = "[data]\nsource = \"blobs\"\nn_samples = 300\ncenters = 3\n[model]\narch = \"mlp\"\nhidden = [8]\nactivation = \"gelu\"\n[loss]\ntype = \"cross_entropy\"\n[optimizer]\ntype = \"adam\"\nlr = 0.01\n";
+    let run = run_with_every_plot(blobs, "blobs");
+    let drawn = plots_in(&run);
+    remove_run(&run);
+    for want in [
+        "confusion_matrix.png",
+        "decision_boundary.png",
+        "activations.png",
+        "lr.png",
+    ] {
+        assert!(
+            drawn.iter().any(|d| d == want),
+            "{want} missing in {drawn:?}"
+        );
+    }
+    assert!(
+        !drawn
+            .iter()
+            .any(|d| d == "roc.png" || d == "predictions.png"),
+        "{drawn:?}"
+    );
 }

@@ -2,6 +2,7 @@
 //! data sets, the model, the loss, the optimizer and the scheduler.
 
 pub mod data;
+pub mod init_from;
 pub mod loss;
 pub mod model;
 pub mod optim;

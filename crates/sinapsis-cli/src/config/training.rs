@@ -164,7 +164,8 @@ impl Default for OutputConfig {
     }
 }
 
-/// The plots `[output].plots` accepts.
+/// The plots `[output].plots` accepts; each is drawn when it fits the run, else skipped with
+/// a note (see `run::plots::make_plots`).
 pub const PLOTS: &[&str] = &[
     "loss",
     "accuracy",
@@ -175,4 +176,5 @@ pub const PLOTS: &[&str] = &[
     "roc",
     "predictions",
     "activations",
+    "misclassified",
 ];

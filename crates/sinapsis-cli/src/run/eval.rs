@@ -49,7 +49,7 @@ pub fn load_session(run_dir: &Path, data: Option<&Path>) -> Result<Session> {
         .map(|p| vec![format!("data.path={:?}", p.display().to_string())])
         .unwrap_or_default();
     let exp = Experiment::load(run_dir.join(folder::CONFIG), &overrides)?;
-    let session = Session::build(&exp)?;
+    let session = Session::build_for_restore(&exp)?;
     load_model(&session.model, &run_dir.join(folder::MODEL), true)?;
     Ok(session)
 }

@@ -11,6 +11,7 @@ use sinapsis::train::{Interval, OutputKind};
 use sinapsis::Result;
 
 use crate::build::data::{build_data, Data};
+use crate::build::init_from::apply_init_from;
 use crate::build::loss::{self, Loss};
 use crate::build::model::{build_for, LayerInfo};
 use crate::build::optim::{build_optimizer, build_scheduler};
@@ -50,15 +51,37 @@ pub fn output_kind(loss: &Loss) -> OutputKind {
 }
 
 impl Session {
-    /// Builds everything (the data, then the model initialised from the experiment's seed).
+    /// Builds everything for a fresh run: the data, then the model initialised from the
+    /// experiment's seed and, with `init.init_from`, loaded strictly from that file.
     ///
     /// # Errors
-    /// Missing data files, or anything the builders reject.
+    /// Missing data files, an `init.init_from` file that is missing, corrupt or does not fit
+    /// the model (naming `init.init_from` and the file), or anything the builders reject.
     pub fn build(exp: &Experiment) -> Result<Session> {
+        Session::build_inner(exp, true)
+    }
+
+    /// Builds everything like [`Session::build`] but leaves `init.init_from` unapplied: for
+    /// `resume` and `eval`, which load the run's own weights over the initial ones, so the
+    /// file need not exist any more.
+    ///
+    /// # Errors
+    /// As [`Session::build`], less the `init.init_from` ones.
+    pub fn build_for_restore(exp: &Experiment) -> Result<Session> {
+        Session::build_inner(exp, false)
+    }
+
+    fn build_inner(exp: &Experiment, apply_init: bool) -> Result<Session> {
         exp.validate()?;
         let data = build_data(exp)?;
         sinapsis::manual_seed(exp.seed);
         let (model, layers) = build_for(exp, &data.spec)?;
+        // Loaded before the optimizer exists, so its state starts from these weights.
+        if apply_init {
+            if let Some(file) = apply_init_from(&model, &exp.init)? {
+                println!("initial weights: {}", file.display());
+            }
+        }
         let loss = Loss::new(&exp.loss);
         let mut optimizer = build_optimizer(&exp.optimizer, model.named_parameters())?;
         let t = &exp.training;

@@ -182,6 +182,7 @@ pub fn resume(run_dir: &Path) -> Result<TrainOutcome> {
         ));
     }
     let exp = Experiment::load(run_dir.join(folder::CONFIG), &[])?;
-    let session = Session::build(&exp)?;
+    // The checkpoint holds the weights: `init.init_from` was for the start of the run.
+    let session = Session::build_for_restore(&exp)?;
     run(session, run_dir, Some(&last))
 }

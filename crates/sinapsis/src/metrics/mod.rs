@@ -1,5 +1,5 @@
 //! Metrics accumulated over batches: accuracy, top-k accuracy, confusion matrix,
-//! classification report, ROC-AUC and regression errors.
+//! classification report, ROC-AUC (and the ROC curve) and regression errors.
 //!
 //! Every metric keeps counts and sums (never averages of per-batch averages), so feeding a
 //! validation set batch by batch gives exactly the value scikit-learn computes on the whole
@@ -26,6 +26,7 @@ mod confusion;
 mod regression;
 mod report;
 mod roc;
+mod roc_curve;
 
 pub use accuracy::{Accuracy, TopKAccuracy};
 pub use classes::{class_targets, predicted_classes};
@@ -33,6 +34,7 @@ pub use confusion::{ClassScores, ConfusionMatrix};
 pub use regression::RegressionMetrics;
 pub use report::ClassificationReport;
 pub use roc::RocAuc;
+pub use roc_curve::{roc_curve, RocCurve};
 
 use crate::Error;
 
