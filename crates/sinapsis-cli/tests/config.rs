@@ -202,6 +202,8 @@ fn residual_layers_in_a_layer_list() {
     );
     let e = err(&text, &["model.blocks=2"]);
     assert!(e.contains("model.blocks"), "{e}");
+}
+
 #[test]
 fn every_plot_name_is_accepted_and_unknown_ones_listed() {
     for name in sinapsis_cli::config::training::PLOTS {
