@@ -1,12 +1,12 @@
 //! The reference MNIST CNN: Conv2d(1, 32, 3, padding 1)-ReLU-MaxPool2d(2)-Conv2d(32, 64, 3,
 //! padding 1)-ReLU-MaxPool2d(2)-Flatten-Linear(3136, 128)-ReLU-Dropout(0.25)-Linear(128, 10),
 //! cross-entropy, Adam 1e-3, batches of 128 (421,642 parameters). One epoch reaches about
-//! 98.3% test accuracy, two about 99%. Prints the test accuracy, scikit-learn's
+//! 98.3% test accuracy, two 98.7%, three 98.9%; `configs/mnist_cnn.toml` adds a one-cycle
+//! schedule and passes 99% in three. Prints the test accuracy, scikit-learn's
 //! classification report and the confusion matrix.
 //!
 //! `cargo run --release -p sinapsis --example mnist_cnn [-- --epochs N]`; the MNIST files
-//! are read from `$SINAPSIS_DATA_DIR/mnist` (default `../shared/data/mnist`). The same
-//! network as a config: `sinapsis train configs/mnist_cnn.toml`.
+//! are read from `$SINAPSIS_DATA_DIR/mnist` (default `../shared/data/mnist`).
 
 use std::path::PathBuf;
 
@@ -37,11 +37,9 @@ fn epochs_arg() -> sinapsis::Result<u64> {
         match a.as_str() {
             "--epochs" => {
                 let v = args.next().unwrap_or_default();
-                epochs = v
-                    .parse()
-                    .ok()
-                    .filter(|&n: &u64| n > 0)
-                    .ok_or_else(|| bad(format!("--epochs: expected a positive integer, got {v:?}")))?;
+                epochs = v.parse().ok().filter(|&n: &u64| n > 0).ok_or_else(|| {
+                    bad(format!("--epochs: expected a positive integer, got {v:?}"))
+                })?;
             }
             other => return Err(bad(format!("unknown argument {other:?} (use --epochs N)"))),
         }
