@@ -228,13 +228,13 @@ fn odd_sizes_in_every_layout_f64_and_f32() {
 
 #[test]
 fn large_odd_sizes_take_the_threaded_path() {
-    // 257^3 and 33x1000x257 are above the threading threshold: the first is split by rows,
-    // the second by columns; pieces do not divide the sizes evenly.
+    // 257^3 and 33x2000x257 are above the threading threshold (16M multiply-adds): the
+    // first is split by rows, the second by columns; pieces do not divide the sizes evenly.
     let mut rng = Lcg(2);
     let shapes = [
         (257, 257, 257),
-        (33, 1000, 257),
-        (257, 1000, 33),
+        (33, 2000, 257),
+        (257, 2000, 33),
         (257, 65, 7),
         (7, 257, 65),
         (65, 7, 257),
@@ -372,18 +372,18 @@ fn batched_layouts_and_broadcast_batches() {
         let b = t(&mut rng, &[2, 6, 5]).transpose(1, 2).unwrap();
         check(&a, &b, "broadcast batches, transposed rhs");
         // Many small products: the batch is spread across threads.
-        let a = t(&mut rng, &[64, 17, 63]);
-        let b = t(&mut rng, &[1, 63, 65]).expand((64, 63, 65)).unwrap();
+        let a = t(&mut rng, &[256, 17, 63]);
+        let b = t(&mut rng, &[1, 63, 65]).expand((256, 63, 65)).unwrap();
         check(&a, &b, "many small products");
-        let a = t(&mut rng, &[8, 1, 17, 63]);
-        let b = t(&mut rng, &[8, 65, 63]).transpose(-1, -2).unwrap();
+        let a = t(&mut rng, &[256, 1, 17, 63]);
+        let b = t(&mut rng, &[256, 65, 63]).transpose(-1, -2).unwrap();
         check(&a, &b, "many small products, broadcast and transposed");
         // Big products inside a batch: each one split across threads.
-        let a = t(&mut rng, &[2, 129, 257]);
-        let b = t(&mut rng, &[2, 257, 129]);
+        let a = t(&mut rng, &[2, 257, 513]);
+        let b = t(&mut rng, &[2, 513, 129]);
         check(&a, &b, "batch of large products");
         // 3-D @ 2-D with large folded rows (one big product).
-        let a = t(&mut rng, &[4, 65, 257]);
+        let a = t(&mut rng, &[16, 65, 257]);
         let b = t(&mut rng, &[257, 63]).t().unwrap().t().unwrap();
         check(&a, &b, "folded rows");
     }

@@ -41,15 +41,15 @@ impl GemmElem for f64 {}
 
 /// Multiply-adds (`m * k * n`) from which one product is split across rayon threads.
 ///
-/// NOTE: measured on the reference 2-core VM (`benches/core.rs`, and interleaved 1- vs
-/// 2-thread runs): one thread runs gemm at ~110 G multiply-adds/s; with the split below
-/// (see `for_each_piece`) two threads break even near 0.5M multiply-adds (~5 µs), gain
-/// 1.25-1.45x at 1M and 1.6-1.8x from 10M (the W2 MLP shapes) up. Under 1M the gain is
-/// small and not worth waking a second core that a data-loader thread may be using, so
-/// tiny per-step shapes (64x2x10) and the small MLP layers (128x100x50) stay on the
-/// calling thread. With the other core busy, split products measured 0.94-1.0x of one
-/// thread: the caller simply does the work itself.
-pub(crate) const PAR_MIN_WORK: usize = 1 << 20;
+/// NOTE: measured on the reference 2-core VM: one thread runs gemm at ~110 G multiply-adds/s,
+/// and an isolated product split in two gains 1.25-1.45x at 1M multiply-adds and 1.6-1.8x
+/// at 10M (`benches/core.rs`). Inside a training loop the split did not pay at those sizes:
+/// with the threshold at 1M, W2 (784-100-50-10, products of 10M) took 0.186 s per epoch
+/// on two threads and 0.160 s on one; at 16M, 0.164 s on two (`sinapsis bench`, medians
+/// of 3, quiet machine), since every split hands work to a helper that must wake and
+/// packs the shared operand again. Products from 16M up (W3's 4.7G, W5's 78M, the CNN's
+/// convolutions) are split; W2's stay on the calling thread.
+pub(crate) const PAR_MIN_WORK: usize = 1 << 24;
 
 /// Rows (or columns) per parallel piece are a multiple of this, so that every piece keeps
 /// gemm's register tiles full (16 f32 lanes in an AVX-512 register).
