@@ -89,11 +89,11 @@ fn tutorial2_mnist_mlp_15_epochs() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
-/// Tutorial 3 (a): 784-128-10 on Normalize(0.5, 0.5) inputs, Adam 1e-3, 5 epochs.
+/// Tutorial 3 (a): 784-128-10 on Normalize(0.5, 0.5) inputs, Adam 1e-3, 5 epochs: >= 97%.
 ///
-/// The tutorial quotes >= 97%. Measured here after 5 epochs: 96.59, 96.50, 96.36, 96.23%
-/// (seeds 0..=3, batches of 128), 96.45 / 96.82% (batches of 64), 96.57 / 96.77% (batches
-/// of 32); the same network on pixels / 255 gives 97.02%. The test asserts 96%.
+/// `configs/mnist_normalized.toml` uses batches of 32 and a cosine decay per epoch:
+/// 97.29, 97.27, 97.24, 97.21, 97.11, 97.40, 97.35% (seeds 0..=6). Batches of 128 at a
+/// constant rate stop at 96.2-96.9% after 5 epochs (a quarter of the steps).
 #[test]
 fn tutorial3_normalized_mlp_5_epochs() {
     let Some(dir) = mnist() else { return };
@@ -104,7 +104,7 @@ fn tutorial3_normalized_mlp_5_epochs() {
         &[path_override("data.path", &dir)],
     );
     assert_eq!(outcome.history.epochs.len(), 5);
-    assert!(acc >= 0.96, "tutorial 3 (normalized): test accuracy {acc}");
+    assert!(acc >= 0.97, "tutorial 3 (normalized): test accuracy {acc}");
     let _ = std::fs::remove_dir_all(&out);
 }
 

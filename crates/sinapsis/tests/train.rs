@@ -3,7 +3,7 @@
 //! accumulation equals a larger batch; a stop request (Ctrl-C) ends the run cleanly;
 //! history.csv and steps.csv hold what the run did.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use sinapsis::data::dataset::{Dataset, Subset, TensorDataset};
 use sinapsis::data::loader::DataLoader;
@@ -12,6 +12,7 @@ use sinapsis::data::synthetic::make_circles;
 use sinapsis::nn::init::{kaiming_uniform_, FanMode};
 use sinapsis::nn::loss::{BCELoss, MSELoss};
 use sinapsis::nn::{Linear, ModuleExt, ReLU, Sequential, Sigmoid};
+use sinapsis::optim::lr_scheduler::StepLR;
 use sinapsis::optim::{SgdConfig, SGD};
 use sinapsis::train::{
     evaluate, interrupt, Callback, Context, Control, EarlyStopping, EpochLog, EvalOptions,
@@ -339,6 +340,48 @@ fn callbacks_add_metrics_and_can_stop() -> Result<()> {
     assert_eq!(e.metric("twice_loss"), Some(2.0 * e.train_loss));
     let csv = sinapsis::train::history_csv(&h.epochs);
     assert!(csv.lines().next().unwrap().ends_with(",twice_loss"));
+    Ok(())
+}
+
+/// The `lr` of an epoch's log is the rate that epoch trained with: under StepLR(step 2,
+/// gamma 0.1) epochs 1-2 log 1.0 and epochs 3-4 log 0.1, and each step logs its own rate.
+#[test]
+fn epoch_logs_the_learning_rate_it_trained_with() -> Result<()> {
+    struct Rates(Arc<Mutex<Vec<f64>>>);
+    impl Callback for Rates {
+        fn on_step_end(&mut self, _: &mut Context<'_>, log: &StepLog) -> Result<()> {
+            self.0.lock().unwrap().push(log.lr);
+            Ok(())
+        }
+    }
+    let x = Tensor::randn((8, 2), DType::F32)?;
+    let train = DataLoader::new(TensorDataset::new(vec![x.clone(), x.sum([1], true)?])?, 8)?;
+    let model = Linear::new(2, 1)?;
+    let mut opt = sgd(&model, 1.0)?;
+    let mut sched = StepLR::new(&mut opt, 2, 0.1)?;
+    let mse = MSELoss::new();
+    let steps = Arc::new(Mutex::new(Vec::new()));
+    let h = Trainer::new(TrainConfig {
+        epochs: 4,
+        output: OutputKind::Regression,
+        ..Default::default()
+    })
+    .callback(Rates(steps.clone()))
+    .fit(
+        &model,
+        &|o, t| mse.forward(o, t),
+        &mut opt,
+        Some(&mut sched),
+        &train,
+        None,
+    )?;
+    let logged: Vec<f64> = h.epochs.iter().map(|e| e.lr).collect();
+    let steps = steps.lock().unwrap().clone();
+    let expected = [1.0, 1.0, 0.1, 0.1];
+    assert_eq!(steps.len(), 4);
+    for (got, want) in logged.iter().chain(&steps).zip(expected.iter().chain(&expected)) {
+        assert!((got - want).abs() < 1e-12, "epochs {logged:?}, steps {steps:?}");
+    }
     Ok(())
 }
 

@@ -20,7 +20,8 @@ pub struct EpochLog {
     pub val_loss: Option<f64>,
     /// Validation accuracy (classification runs with a validation set).
     pub val_acc: Option<f64>,
-    /// Learning rate of the first parameter group at the end of the epoch.
+    /// Learning rate of the first parameter group that the epoch trained with (at its
+    /// start: a per-epoch scheduler steps after the epoch, for the next one).
     pub lr: f64,
     /// Wall time of the epoch (training and validation), seconds.
     pub time_s: f64,

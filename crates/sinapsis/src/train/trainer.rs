@@ -298,6 +298,10 @@ impl Trainer {
         while ctx.epoch < self.config.epochs {
             let epoch = ctx.epoch + 1;
             let started = Instant::now();
+            // The rate this epoch trains with (its first step's under a per-step schedule),
+            // as Keras logs it: the epoch-end scheduler step below already belongs to the
+            // next epoch.
+            let lr = first_lr(&*ctx.optimizer);
             for cb in &mut self.callbacks {
                 cb.on_epoch_begin(ctx, epoch, train.len())?;
             }
@@ -315,19 +319,13 @@ impl Trainer {
                 train_acc: totals.accuracy(kind),
                 val_loss: val_totals.as_ref().map(PassTotals::mean_loss),
                 val_acc: val_totals.as_ref().and_then(|t| t.accuracy(kind)),
-                lr: 0.0,
+                lr,
                 time_s: 0.0,
                 extra: Default::default(),
             };
             if self.config.scheduler_interval == Interval::Epoch {
                 self.step_scheduler(ctx, Some(&log))?;
             }
-            log.lr = ctx
-                .optimizer
-                .learning_rates()
-                .first()
-                .copied()
-                .unwrap_or(0.0);
             log.time_s = started.elapsed().as_secs_f64();
             ctx.epoch = epoch;
             ctx.batch = 0;
@@ -406,12 +404,7 @@ impl Trainer {
             if let Some(v) = self.config.clip_grad_value {
                 clip_grad_value_(&params, v)?;
             }
-            let lr = ctx
-                .optimizer
-                .learning_rates()
-                .first()
-                .copied()
-                .unwrap_or(0.0);
+            let lr = first_lr(&*ctx.optimizer);
             ctx.optimizer.step()?;
             ctx.optimizer.zero_grad();
             ctx.step += 1;
@@ -499,4 +492,9 @@ pub fn evaluate_loss(
 ) -> Result<(f64, Option<f64>)> {
     let totals = validate(model, loss_fn, loader, kind)?;
     Ok((totals.mean_loss(), totals.accuracy(kind)))
+}
+
+/// The learning rate of the optimizer's first parameter group (0 when it has none).
+fn first_lr(optimizer: &dyn Optimizer) -> f64 {
+    optimizer.learning_rates().first().copied().unwrap_or(0.0)
 }
