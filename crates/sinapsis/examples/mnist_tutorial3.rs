@@ -104,7 +104,9 @@ fn main() -> Result<()> {
         println!("last epoch: train loss {:.4}", last.train_loss);
     }
 
-    let normalize = (!full_batch).then(|| Normalize::new(vec![0.5], vec![0.5])).transpose()?;
+    let normalize = (!full_batch)
+        .then(|| Normalize::new(vec![0.5], vec![0.5]))
+        .transpose()?;
     let test = DataLoader::new(flat_images(Split::Test, normalize.as_ref())?, 1000)?;
     let eval = evaluate(
         &model,

@@ -379,8 +379,15 @@ fn epoch_logs_the_learning_rate_it_trained_with() -> Result<()> {
     let steps = steps.lock().unwrap().clone();
     let expected = [1.0, 1.0, 0.1, 0.1];
     assert_eq!(steps.len(), 4);
-    for (got, want) in logged.iter().chain(&steps).zip(expected.iter().chain(&expected)) {
-        assert!((got - want).abs() < 1e-12, "epochs {logged:?}, steps {steps:?}");
+    for (got, want) in logged
+        .iter()
+        .chain(&steps)
+        .zip(expected.iter().chain(&expected))
+    {
+        assert!(
+            (got - want).abs() < 1e-12,
+            "epochs {logged:?}, steps {steps:?}"
+        );
     }
     Ok(())
 }
