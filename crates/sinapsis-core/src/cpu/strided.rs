@@ -65,6 +65,61 @@ pub(crate) fn for_each_run<const K: usize>(
     }
 }
 
+/// Appends `f(x)` for every `x` of `src` to `out`.
+///
+/// NOTE: why not `out.extend(src.iter().map(f))`: `Vec::extend` bumps the length once per
+/// element, and that store keeps the loop scalar (callgrind: ~5.6 instructions per element
+/// for `relu`). Writing into the spare capacity and setting the length once lets the
+/// compiler vectorise the loop.
+#[inline]
+pub(crate) fn extend_map<T: Copy, U>(out: &mut Vec<U>, src: &[T], f: impl Fn(T) -> U) {
+    out.reserve(src.len());
+    let spare = &mut out.spare_capacity_mut()[..src.len()];
+    for (d, &x) in spare.iter_mut().zip(src) {
+        d.write(f(x));
+    }
+    // SAFETY: the loop initialised the `src.len()` elements past the old length, and
+    // `reserve` made room for them.
+    unsafe { out.set_len(out.len() + src.len()) }
+}
+
+/// Appends `f(x, y)` for the pairs of `a` and `b` (equal lengths) to `out`; see
+/// [`extend_map`] for why.
+#[inline]
+pub(crate) fn extend_zip<A: Copy, B: Copy, U>(
+    out: &mut Vec<U>,
+    a: &[A],
+    b: &[B],
+    f: impl Fn(A, B) -> U,
+) {
+    let len = a.len().min(b.len());
+    out.reserve(len);
+    let spare = &mut out.spare_capacity_mut()[..len];
+    for ((d, &x), &y) in spare.iter_mut().zip(&a[..len]).zip(&b[..len]) {
+        d.write(f(x, y));
+    }
+    // SAFETY: the loop initialised the `len` elements past the old length.
+    unsafe { out.set_len(out.len() + len) }
+}
+
+/// Appends `f(x, y, z)` for the triples of `a`, `b` and `c` (equal lengths) to `out`.
+#[inline]
+fn extend_zip3<A: Copy, B: Copy, C: Copy, U>(
+    out: &mut Vec<U>,
+    (a, b, c): (&[A], &[B], &[C]),
+    f: impl Fn(A, B, C) -> U,
+) {
+    let len = a.len().min(b.len()).min(c.len());
+    out.reserve(len);
+    let spare = &mut out.spare_capacity_mut()[..len];
+    let abc = a[..len].iter().zip(&b[..len]).zip(&c[..len]);
+    for (d, ((&x, &y), &z)) in spare.iter_mut().zip(abc) {
+        d.write(f(x, y, z));
+    }
+    // SAFETY: the loop initialised the `len` elements past the old length.
+    unsafe { out.set_len(out.len() + len) }
+}
+
 /// Copies the elements of `layout` into a new row-major `Vec`.
 pub(crate) fn to_contiguous<T: Copy + Send + Sync + 'static>(
     data: &[T],
@@ -87,7 +142,7 @@ where
         if n >= PAR_THRESHOLD {
             out.par_extend(src.par_iter().map(|&x| f(x)));
         } else {
-            out.extend(src.iter().map(|&x| f(x)));
+            extend_map(&mut out, src, &f);
         }
         return out;
     }
@@ -97,7 +152,7 @@ where
         [layout.offset()],
         |[o], len, [s]| {
             if s == 1 {
-                out.extend(data[o..o + len].iter().map(|&x| f(x)));
+                extend_map(&mut out, &data[o..o + len], &f);
             } else if s == 0 {
                 out.extend(std::iter::repeat_n(f(data[o]), len));
             } else {
@@ -129,7 +184,7 @@ where
         if n >= PAR_THRESHOLD {
             out.par_extend(a.par_iter().zip(b.par_iter()).map(|(&x, &y)| f(x, y)));
         } else {
-            out.extend(a.iter().zip(b).map(|(&x, &y)| f(x, y)));
+            extend_zip(&mut out, a, b, &f);
         }
         return out;
     }
@@ -138,19 +193,14 @@ where
         [la.strides(), lb.strides()],
         [la.offset(), lb.offset()],
         |[oa, ob], len, [sa, sb]| match (sa, sb) {
-            (1, 1) => out.extend(
-                a[oa..oa + len]
-                    .iter()
-                    .zip(&b[ob..ob + len])
-                    .map(|(&x, &y)| f(x, y)),
-            ),
+            (1, 1) => extend_zip(&mut out, &a[oa..oa + len], &b[ob..ob + len], &f),
             (1, 0) => {
                 let y = b[ob];
-                out.extend(a[oa..oa + len].iter().map(|&x| f(x, y)));
+                extend_map(&mut out, &a[oa..oa + len], |x| f(x, y));
             }
             (0, 1) => {
                 let x = a[oa];
-                out.extend(b[ob..ob + len].iter().map(|&y| f(x, y)));
+                extend_map(&mut out, &b[ob..ob + len], |y| f(x, y));
             }
             _ => out.extend((0..len).map(|i| f(a[oa + i * sa], b[ob + i * sb]))),
         },
@@ -182,7 +232,7 @@ where
         if n >= PAR_THRESHOLD {
             out.par_extend((a, b, c).into_par_iter().map(|(&x, &y, &z)| f(x, y, z)));
         } else {
-            out.extend(a.iter().zip(b).zip(c).map(|((&x, &y), &z)| f(x, y, z)));
+            extend_zip3(&mut out, (a, b, c), &f);
         }
         return out;
     }
