@@ -1,6 +1,6 @@
 //! The tutorials, reproduced through the command line's functions and asserted: the MNIST
-//! MLPs (tutorials 2 and 3), the residual MLP (tutorial 4) and the breast-cancer classifier
-//! (tutorial 6). Tests whose data is absent are skipped with a note, as in
+//! MLPs (tutorials 2 and 3), the residual MLP (tutorial 4), the breast-cancer classifier
+//! (tutorial 6) and the regression loop (tutorial 7). Tests whose data is absent are skipped with a note, as in
 //! `crates/sinapsis/tests/mnist.rs` and `tabular.rs`.
 
 use std::path::{Path, PathBuf};
@@ -108,41 +108,29 @@ fn tutorial3_normalized_mlp_5_epochs() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
-/// Epochs the full-batch test runs: a CI-sized part of the tutorial's run (each epoch is
-/// one SGD step on all 60,000 images, ~0.2-0.9 s here).
-const FULL_BATCH_TEST_EPOCHS: usize = 30;
-
 /// Tutorial 3 (b): `Sequential(784, 100, 10)` trained full-batch (one step per epoch on all
-/// 60,000 images) with plain SGD at lr 0.8, pixels / 255.
+/// 60,000 images) with plain SGD at lr 0.8, pixels / 255, the 1000 epochs of
+/// `configs/mnist_fullbatch.toml`: >= 97% test accuracy as in the tutorial.
 ///
-/// SHORTENED: full-batch gradient descent needs many epochs to reach the tutorial's 97%:
-/// measured train accuracy 81.6% after 20 epochs, 87.6% after 40, 94.7% after 200, 96.6%
-/// after 400 (test 96.04%), 98.4% after 1000 (test 97.36%, the 1000 epochs of
-/// `configs/mnist_fullbatch.toml`: minutes of CPU time, too long for CI). This test runs
-/// [`FULL_BATCH_TEST_EPOCHS`] epochs and checks that the recipe learns: one step per
-/// epoch, a falling loss, and >= 80% test accuracy.
+/// NOTE: full-batch gradient descent needs many epochs for the last percent: measured
+/// test accuracy 96.04% after 400 epochs, 96.36% after 500, 96.87% after 700 and 97.36%
+/// after 1000. The whole run takes 80-90 s on two cores (W3's epoch, ~80 ms).
 #[test]
-fn tutorial3_full_batch_sgd_learns_shortened() {
+fn tutorial3_full_batch_sgd_1000_epochs() {
     let Some(dir) = mnist() else { return };
     let out = temp_dir("mnist_fullbatch");
     let (outcome, acc) = train_config(
         "mnist_fullbatch.toml",
         &out,
-        &[
-            format!("training.epochs={FULL_BATCH_TEST_EPOCHS}"),
-            path_override("data.path", &dir),
-        ],
+        &[path_override("data.path", &dir)],
     );
     let epochs = &outcome.history.epochs;
-    assert_eq!(epochs.len(), FULL_BATCH_TEST_EPOCHS);
+    assert_eq!(epochs.len(), 1000);
     // One optimizer step per epoch: the whole training set is one batch.
-    assert_eq!(outcome.history.steps as usize, FULL_BATCH_TEST_EPOCHS);
+    assert_eq!(outcome.history.steps, 1000);
     let (first, last) = (epochs[0].train_loss, epochs[epochs.len() - 1].train_loss);
-    assert!(last < 0.5 * first, "train loss {first} -> {last}");
-    assert!(
-        acc >= 0.80,
-        "tutorial 3 (full batch, {FULL_BATCH_TEST_EPOCHS} epochs): test accuracy {acc}"
-    );
+    assert!(last < 0.1 * first, "train loss {first} -> {last}");
+    assert!(acc >= 0.97, "tutorial 3 (full batch): test accuracy {acc}");
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -294,5 +282,28 @@ fn residual_mlp_config_errors_name_the_key() {
     assert!(e.contains("model.activation"), "{e}");
     // Nothing was written for configs that do not validate.
     assert!(std::fs::read_dir(&out).unwrap().next().is_none());
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Tutorial 7: the 10-50-1 regression loop (MSE, plain SGD) on `make_regression` data with
+/// 10 informative features and noise of standard deviation 10, so no model can get the
+/// test MSE below ~100. Seeds 0..=3 gave R2 0.9958, 0.9945, 0.9963, 0.9979 (test MSE
+/// 113-150).
+#[test]
+fn tutorial7_regression_mlp_fits_the_targets() {
+    let out = temp_dir("regression");
+    let config = repo().join("configs/regression.toml");
+    let outcome = train::train(&config, Some(&out), &[]).unwrap();
+    let m = metrics(&outcome);
+    println!("{m}");
+    let epochs = &outcome.history.epochs;
+    assert_eq!(epochs.len(), 100);
+    let (first, last) = (epochs[0].train_loss, epochs[99].train_loss);
+    assert!(last < 0.01 * first, "train loss {first} -> {last}");
+    let (r2, mse) = (m["r2"].as_f64().unwrap(), m["mse"].as_f64().unwrap());
+    assert!(r2 >= 0.99, "tutorial 7: test R2 {r2}");
+    // The noise floor: a perfect fit would still leave MSE ~100.
+    assert!((80.0..200.0).contains(&mse), "tutorial 7: test MSE {mse}");
+    assert!(m["accuracy"].is_null(), "{m}");
     let _ = std::fs::remove_dir_all(&out);
 }
