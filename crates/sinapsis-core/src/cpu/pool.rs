@@ -20,6 +20,8 @@ use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
+use super::small_pool;
+
 /// Buffers smaller than this (in bytes) are neither cached nor taken from the cache.
 pub(crate) const MIN_POOLED_BYTES: usize = 64 << 10;
 
@@ -139,7 +141,12 @@ fn fresh_capacity<T>(n: usize) -> usize {
 /// An empty `Vec` (length 0) with capacity for at least `n` elements, for kernels that
 /// write every element with `extend`/`par_extend`.
 pub(crate) fn take_empty<T: Send + 'static>(n: usize) -> Vec<T> {
-    if pooled::<T>(n) {
+    if small_pool::handles::<T>(n) {
+        if let Some(mut v) = small_pool::take::<T>(n) {
+            v.clear();
+            return v;
+        }
+    } else if pooled::<T>(n) {
         if let Some(mut v) = take_cached::<T>(n) {
             v.clear();
             return v;
@@ -153,7 +160,13 @@ pub(crate) fn take_empty<T: Send + 'static>(n: usize) -> Vec<T> {
 /// NOTE: for zero values a fresh buffer comes from `calloc` (`vec![0; n]`): large ones
 /// arrive from the OS already zero, so no pass over them is made here.
 pub(crate) fn take_filled<T: Copy + Send + 'static>(n: usize, value: T) -> Vec<T> {
-    if pooled::<T>(n) {
+    if small_pool::handles::<T>(n) {
+        if let Some(mut v) = small_pool::take::<T>(n) {
+            v.clear();
+            v.resize(n, value);
+            return v;
+        }
+    } else if pooled::<T>(n) {
         if let Some(mut v) = take_cached::<T>(n) {
             v.clear();
             v.resize(n, value);
@@ -198,15 +211,20 @@ pub(crate) fn take_zeroed<T: Copy + Send + 'static>(n: usize, zero: T) -> Vec<T>
 /// every element before anything reads it. A cached buffer keeps whatever it held; only
 /// the part past its old length is filled with `fill`.
 pub(crate) fn take_dirty<T: Copy + Send + 'static>(n: usize, fill: T) -> Vec<T> {
-    if pooled::<T>(n) {
-        if let Some(mut v) = take_cached::<T>(n) {
-            if v.len() >= n {
-                v.truncate(n);
-            } else {
-                v.resize(n, fill);
-            }
-            return v;
+    let kept = if small_pool::handles::<T>(n) {
+        small_pool::take::<T>(n)
+    } else if pooled::<T>(n) {
+        take_cached::<T>(n)
+    } else {
+        None
+    };
+    if let Some(mut v) = kept {
+        if v.len() >= n {
+            v.truncate(n);
+        } else {
+            v.resize(n, fill);
         }
+        return v;
     }
     take_filled(n, fill)
 }
@@ -214,6 +232,10 @@ pub(crate) fn take_dirty<T: Copy + Send + 'static>(n: usize, fill: T) -> Vec<T> 
 /// Hands a buffer that is no longer needed to the cache (or to the allocator when it is
 /// small or the cache is full). Its content is kept: takers clear or overwrite it.
 pub(crate) fn recycle<T: Send + 'static>(v: Vec<T>) {
+    // Mid-sized buffers stay with the calling thread.
+    let Some(v) = small_pool::put(v) else {
+        return;
+    };
     let cap = v.capacity();
     // NOTE: only buffers whose capacity is a class length are kept. Those the cache made
     // itself always are; one made elsewhere with an exact capacity (a data loader's batch
@@ -336,8 +358,9 @@ pub(crate) fn snapshot() -> Snapshot {
     }
 }
 
-/// Frees every cached buffer.
+/// Frees every cached buffer (of the per-thread cache, the calling thread's).
 pub(crate) fn clear() {
+    small_pool::clear();
     let all = {
         let mut c = cache();
         c.cached_bytes = 0;
