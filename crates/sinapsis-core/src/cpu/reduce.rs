@@ -97,6 +97,13 @@ pub(crate) fn sum<T: Summable>(data: &[T], layout: &Layout, dims: &[usize]) -> V
             return out;
         }
         if is_prefix(dims) {
+            if out_n == 1 {
+                // A column (the bias gradient of a one-output layer): one slice sum, not
+                // one-element rows.
+                let mut out = take_empty(1);
+                out.push(sum_slice(x));
+                return out;
+            }
             let mut out = take_empty(out_n);
             out.extend_from_slice(&x[..out_n]);
             for row in x[out_n..].chunks_exact(out_n) {
