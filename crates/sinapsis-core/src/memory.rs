@@ -39,11 +39,14 @@ pub struct CacheStats {
     pub evictions: u64,
 }
 
-/// Buffers smaller than this many bytes bypass the cache (malloc serves them quickly).
+/// Buffers smaller than this many bytes bypass the shared cache: those of 1 KiB and more
+/// are kept in a small per-thread cache instead (exact sizes, at most 4 MiB per thread),
+/// smaller ones are left to malloc's own thread cache.
 pub const MIN_CACHED_BYTES: usize = pool::MIN_POOLED_BYTES;
 
-/// Frees every cached buffer back to the allocator (PyTorch's `empty_cache`). Buffers in
-/// use by live tensors are not affected.
+/// Frees every cached buffer back to the allocator (PyTorch's `empty_cache`): the shared
+/// cache's, and the calling thread's small buffers. Buffers in use by live tensors are not
+/// affected.
 ///
 /// ```
 /// sinapsis_core::memory::empty_cache();

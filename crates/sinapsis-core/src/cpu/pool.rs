@@ -5,8 +5,9 @@
 //! NOTE: why a cache at all: glibc serves every allocation above its mmap threshold with a
 //! fresh `mmap` and returns it with `munmap` on free, so each page of each big tensor
 //! faults on first touch, every step. On the reference CNN benchmark that was 40-55% of
-//! the batch time. Buffers below [`MIN_POOLED_BYTES`] bypass the cache: malloc serves
-//! those from its own free lists, already faster than the lock here.
+//! the batch time. Buffers below [`MIN_POOLED_BYTES`] bypass this cache (its lock costs
+//! more than they gain): from 1 KiB they go to the lock-free per-thread cache of
+//! [`super::small_pool`], below that to malloc's own thread cache.
 //!
 //! Buffers are keyed by element type and size class (powers of two, each split into
 //! [`SUB_STEPS`] steps), so a request reuses any cached buffer of its class; a fresh buffer
