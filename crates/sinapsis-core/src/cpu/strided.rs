@@ -72,7 +72,7 @@ pub(crate) fn for_each_run<const K: usize>(
 /// for `relu`). Writing into the spare capacity and setting the length once lets the
 /// compiler vectorise the loop.
 #[inline]
-pub(crate) fn extend_map<T: Copy, U>(out: &mut Vec<U>, src: &[T], f: impl Fn(T) -> U) {
+fn extend_map<T: Copy, U>(out: &mut Vec<U>, src: &[T], f: impl Fn(T) -> U) {
     out.reserve(src.len());
     let spare = &mut out.spare_capacity_mut()[..src.len()];
     for (d, &x) in spare.iter_mut().zip(src) {
@@ -86,12 +86,7 @@ pub(crate) fn extend_map<T: Copy, U>(out: &mut Vec<U>, src: &[T], f: impl Fn(T) 
 /// Appends `f(x, y)` for the pairs of `a` and `b` (equal lengths) to `out`; see
 /// [`extend_map`] for why.
 #[inline]
-pub(crate) fn extend_zip<A: Copy, B: Copy, U>(
-    out: &mut Vec<U>,
-    a: &[A],
-    b: &[B],
-    f: impl Fn(A, B) -> U,
-) {
+fn extend_zip<A: Copy, B: Copy, U>(out: &mut Vec<U>, a: &[A], b: &[B], f: impl Fn(A, B) -> U) {
     let len = a.len().min(b.len());
     out.reserve(len);
     let spare = &mut out.spare_capacity_mut()[..len];
