@@ -4,6 +4,14 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// NOTE: a training step of a small network makes and frees ~90 small blocks (tensor
+/// handles, graph nodes, shapes); glibc's allocator sends most frees past its per-thread
+/// cache (7 blocks per size) into its slower bins. mimalloc's free lists took W1 (circles,
+/// 2-10-1) from 1.07 to 1.00 ms per epoch and 9% fewer instructions per step. Programs
+/// using the library pick their own allocator; this binary picks this one.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Train, evaluate and predict from a TOML experiment file.
 #[derive(Parser)]
 #[command(name = "sinapsis", version, about)]

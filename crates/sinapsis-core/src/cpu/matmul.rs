@@ -35,8 +35,34 @@ mod sealed {
 
 /// The element types gemm multiplies here (f32 and f64). Sealed: gemm panics on any other
 /// type, so no outside type may claim it.
-pub(crate) trait GemmElem: FloatElem + sealed::Sealed {}
-impl GemmElem for f32 {}
+pub(crate) trait GemmElem: FloatElem + sealed::Sealed {
+    /// Computes a small product without gemm where a kernel of this type has a way
+    /// (`super::small_matmul`); `false` leaves it to gemm.
+    ///
+    /// # Safety
+    /// As `gemm_block`.
+    unsafe fn small_gemm(
+        _dst: *mut Self,
+        _dst_rs: usize,
+        _mkn: (usize, usize, usize),
+        _lhs: (&MatRef<'_, Self>, usize),
+        _rhs: (&MatRef<'_, Self>, usize),
+    ) -> bool {
+        false
+    }
+}
+impl GemmElem for f32 {
+    unsafe fn small_gemm(
+        dst: *mut f32,
+        dst_rs: usize,
+        mkn: (usize, usize, usize),
+        lhs: (&MatRef<'_, f32>, usize),
+        rhs: (&MatRef<'_, f32>, usize),
+    ) -> bool {
+        // SAFETY: forwarded from the caller.
+        unsafe { super::small_matmul::gemm_f32(dst, dst_rs, mkn, lhs, rhs) }
+    }
+}
 impl GemmElem for f64 {}
 
 /// Multiply-adds (`m * k * n`) from which one product is split across rayon threads.
@@ -107,6 +133,11 @@ unsafe fn gemm_block<T: GemmElem>(
     }
     check_bounds("lhs", lhs, lhs_offset, m, k);
     check_bounds("rhs", rhs, rhs_offset, k, n);
+    // SAFETY: the operands were bounds-checked just above; the caller guarantees the
+    // destination block.
+    if unsafe { T::small_gemm(dst, dst_rs, (m, k, n), (lhs, lhs_offset), (rhs, rhs_offset)) } {
+        return;
+    }
     // Strides of a size-1 dim are never multiplied by a non-zero index; normalising them to
     // 1 lets gemm take its unit-stride fast paths (gemv, small-matrix kernels) more often.
     let unit = |size: usize, s: usize| if size == 1 { 1 } else { s as isize };
