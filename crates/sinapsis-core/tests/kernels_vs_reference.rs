@@ -231,3 +231,31 @@ fn gather_index_select_and_cat() {
         }
     }
 }
+
+#[test]
+fn binary_cross_entropy_against_its_formula() {
+    // Hard targets (0 and 1) take a one-log shortcut; soft ones the general formula. Both
+    // must give `(y - 1) max(ln(1 - p), -100) - y max(ln p, -100)`, saturated p included.
+    let p = [1e-9, 0.01, 0.3, 0.5, 0.7, 0.99, 1.0 - 1e-9, 0.0, 1.0];
+    for y in [0.0, 1.0, 0.3, 0.75] {
+        let want: Vec<f64> = p
+            .iter()
+            .map(|&p: &f64| (y - 1.0) * (-p).ln_1p().max(-100.0) - y * p.ln().max(-100.0))
+            .collect();
+        let pt = Tensor::new(&p).unwrap();
+        let yt = Tensor::full(p.len(), y, DType::F64).unwrap();
+        let got = pt
+            .binary_cross_entropy(&yt)
+            .unwrap()
+            .to_vec::<f64>()
+            .unwrap();
+        close(&format!("bce y={y}"), &got, &want, 1e-12);
+    }
+    // A probability outside [0, 1] is an error whatever the target, even when the log the
+    // shortcut skips is the only one that would have gone NaN.
+    for (p, y) in [(-0.5, 0.0), (1.5, 1.0), (1.5, 0.0), (-0.5, 1.0), (1.5, 0.3)] {
+        let pt = Tensor::new(&[p]).unwrap();
+        let yt = Tensor::new(&[y]).unwrap();
+        assert!(pt.binary_cross_entropy(&yt).is_err(), "p={p} y={y}");
+    }
+}

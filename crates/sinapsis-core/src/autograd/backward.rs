@@ -28,18 +28,18 @@ impl Map3 for UnaryGrad {
         let c = T::from_f64;
         let (zero, one, two, half) = (T::zero(), T::one(), c(2.0), c(0.5));
         match self.0 {
-            UnaryOp::Neg => zip3_map(x, y, g, |_, _, g| -g),
-            UnaryOp::Exp => zip3_map(x, y, g, |_, y, g| g * y),
-            UnaryOp::Log => zip3_map(x, y, g, |x, _, g| g / x),
-            UnaryOp::Log1p => zip3_map(x, y, g, |x, _, g| g / (one + x)),
-            UnaryOp::Sqrt => zip3_map(x, y, g, |_, y, g| g / (two * y)),
-            UnaryOp::Abs => zip3_map(x, y, g, |x, _, g| g * x.signum()),
-            UnaryOp::Sin => zip3_map(x, y, g, |x, _, g| g * x.cos()),
-            UnaryOp::Cos => zip3_map(x, y, g, |x, _, g| -g * x.sin()),
-            UnaryOp::Tanh => zip3_map(x, y, g, |_, y, g| g * (one - y * y)),
-            UnaryOp::Sigmoid => zip3_map(x, y, g, |_, y, g| g * y * (one - y)),
-            UnaryOp::LogSigmoid => zip3_map(x, y, g, |x, _, g| g * sigmoid(-x)),
-            UnaryOp::Relu => zip3_map(x, y, g, |x, _, g| if x > zero { g } else { zero }),
+            UnaryOp::Neg => zip3_map(x, y, g, move |_, _, g| -g),
+            UnaryOp::Exp => zip3_map(x, y, g, move |_, y, g| g * y),
+            UnaryOp::Log => zip3_map(x, y, g, move |x, _, g| g / x),
+            UnaryOp::Log1p => zip3_map(x, y, g, move |x, _, g| g / (one + x)),
+            UnaryOp::Sqrt => zip3_map(x, y, g, move |_, y, g| g / (two * y)),
+            UnaryOp::Abs => zip3_map(x, y, g, move |x, _, g| g * x.signum()),
+            UnaryOp::Sin => zip3_map(x, y, g, move |x, _, g| g * x.cos()),
+            UnaryOp::Cos => zip3_map(x, y, g, move |x, _, g| -g * x.sin()),
+            UnaryOp::Tanh => zip3_map(x, y, g, move |_, y, g| g * (one - y * y)),
+            UnaryOp::Sigmoid => zip3_map(x, y, g, move |_, y, g| g * y * (one - y)),
+            UnaryOp::LogSigmoid => zip3_map(x, y, g, move |x, _, g| g * sigmoid(-x)),
+            UnaryOp::Relu => zip3_map(x, y, g, move |x, _, g| if x > zero { g } else { zero }),
             UnaryOp::LeakyRelu(s) => {
                 let s = c(s);
                 zip3_map(x, y, g, move |x, _, g| if x > zero { g } else { g * s })
@@ -65,7 +65,7 @@ impl Map3 for UnaryGrad {
                     g * (half * (one + t) + half * x * (one - t * t) * dinner)
                 })
             }
-            UnaryOp::Silu => zip3_map(x, y, g, |x, _, g| {
+            UnaryOp::Silu => zip3_map(x, y, g, move |x, _, g| {
                 let s = sigmoid(x);
                 g * s * (one + x * (one - s))
             }),
@@ -91,11 +91,11 @@ impl Map3 for UnaryGrad {
                 let k = c(std::f64::consts::FRAC_2_SQRT_PI);
                 zip3_map(x, y, g, move |x, _, g| g * k * (-x * x).exp())
             }
-            UnaryOp::Square => zip3_map(x, y, g, |x, _, g| g * two * x),
-            UnaryOp::Reciprocal => zip3_map(x, y, g, |_, y, g| -g * y * y),
+            UnaryOp::Square => zip3_map(x, y, g, move |x, _, g| g * two * x),
+            UnaryOp::Reciprocal => zip3_map(x, y, g, move |_, y, g| -g * y * y),
             UnaryOp::PowScalar(p) => {
                 if p == 0.0 {
-                    return zip3_map(x, y, g, |_, _, _| zero);
+                    return zip3_map(x, y, g, move |_, _, _| zero);
                 }
                 let (pt, pm1) = (c(p), c(p - 1.0));
                 zip3_map(x, y, g, move |x, _, g| g * pt * x.powf(pm1))
@@ -110,7 +110,7 @@ impl Map3 for UnaryGrad {
                     move |x, _, g| if x > lo && x < hi { g } else { zero },
                 )
             }
-            UnaryOp::AddScalar(_) => zip3_map(x, y, g, |_, _, g| g),
+            UnaryOp::AddScalar(_) => zip3_map(x, y, g, move |_, _, g| g),
             UnaryOp::DivScalar(s) => {
                 let s = c(s);
                 zip3_map(x, y, g, move |_, _, g| g / s)
@@ -146,8 +146,8 @@ impl Map3 for BinaryGrad {
     ) -> Vec<T> {
         let (zero, half) = (T::zero(), T::from_f64(0.5));
         match (self.op, self.lhs) {
-            (BinaryOp::Div, true) => zip3_map(a, b, g, |_, b, g| g / b),
-            (BinaryOp::Div, false) => zip3_map(a, b, g, |a, b, g| -g * a / (b * b)),
+            (BinaryOp::Div, true) => zip3_map(a, b, g, move |_, b, g| g / b),
+            (BinaryOp::Div, false) => zip3_map(a, b, g, move |a, b, g| -g * a / (b * b)),
             (BinaryOp::Pow, true) => zip3_map(a, b, g, move |a, b, g| {
                 if b == zero {
                     zero

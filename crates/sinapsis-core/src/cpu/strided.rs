@@ -98,6 +98,10 @@ fn extend_zip<A: Copy, B: Copy, U>(out: &mut Vec<U>, a: &[A], b: &[B], f: impl F
 }
 
 /// Appends `f(x, y, z)` for the triples of `a`, `b` and `c` (equal lengths) to `out`.
+///
+/// NOTE: an indexed loop over slices cut to one length, not a zip of three iterators: the
+/// nested zips kept the loop scalar (relu's backward, `x > 0 ? g : 0`, took ~17
+/// instructions per element).
 #[inline]
 fn extend_zip3<A: Copy, B: Copy, C: Copy, U>(
     out: &mut Vec<U>,
@@ -106,10 +110,10 @@ fn extend_zip3<A: Copy, B: Copy, C: Copy, U>(
 ) {
     let len = a.len().min(b.len()).min(c.len());
     out.reserve(len);
+    let (a, b, c) = (&a[..len], &b[..len], &c[..len]);
     let spare = &mut out.spare_capacity_mut()[..len];
-    let abc = a[..len].iter().zip(&b[..len]).zip(&c[..len]);
-    for (d, ((&x, &y), &z)) in spare.iter_mut().zip(abc) {
-        d.write(f(x, y, z));
+    for i in 0..len {
+        spare[i].write(f(a[i], b[i], c[i]));
     }
     // SAFETY: the loop initialised the `len` elements past the old length.
     unsafe { out.set_len(out.len() + len) }
@@ -235,8 +239,33 @@ where
         la.dims(),
         [la.strides(), lb.strides(), lc.strides()],
         [la.offset(), lb.offset(), lc.offset()],
-        |[oa, ob, oc], len, [sa, sb, sc]| {
-            out.extend((0..len).map(|i| f(a[oa + i * sa], b[ob + i * sb], c[oc + i * sc])))
+        // Unit-stride runs, with at most one operand broadcast along the run (an upstream
+        // gradient expanded from a mean, say), take the vectorisable loops.
+        |[oa, ob, oc], len, [sa, sb, sc]| match (sa, sb, sc) {
+            (1, 1, 1) => extend_zip3(
+                &mut out,
+                (&a[oa..oa + len], &b[ob..ob + len], &c[oc..oc + len]),
+                &f,
+            ),
+            (1, 1, 0) => {
+                let z = c[oc];
+                extend_zip(&mut out, &a[oa..oa + len], &b[ob..ob + len], |x, y| {
+                    f(x, y, z)
+                });
+            }
+            (1, 0, 1) => {
+                let y = b[ob];
+                extend_zip(&mut out, &a[oa..oa + len], &c[oc..oc + len], |x, z| {
+                    f(x, y, z)
+                });
+            }
+            (0, 1, 1) => {
+                let x = a[oa];
+                extend_zip(&mut out, &b[ob..ob + len], &c[oc..oc + len], |y, z| {
+                    f(x, y, z)
+                });
+            }
+            _ => out.extend((0..len).map(|i| f(a[oa + i * sa], b[ob + i * sb], c[oc + i * sc]))),
         },
     );
     out

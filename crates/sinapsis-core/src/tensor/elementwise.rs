@@ -46,22 +46,22 @@ impl Map1 for UnaryOp {
         let c = T::from_f64;
         let (zero, one, half) = (T::zero(), T::one(), c(0.5));
         match *self {
-            UnaryOp::Neg => map(x, l, |v| -v),
-            UnaryOp::Exp => map(x, l, |v| v.exp()),
-            UnaryOp::Log => map(x, l, |v| v.ln()),
-            UnaryOp::Log1p => map(x, l, |v| v.ln_1p()),
-            UnaryOp::Sqrt => map(x, l, |v| v.sqrt()),
-            UnaryOp::Abs => map(x, l, |v| v.abs()),
-            UnaryOp::Sin => map(x, l, |v| v.sin()),
-            UnaryOp::Cos => map(x, l, |v| v.cos()),
-            UnaryOp::Tanh => map(x, l, |v| v.tanh()),
+            UnaryOp::Neg => map(x, l, move |v| -v),
+            UnaryOp::Exp => map(x, l, move |v| v.exp()),
+            UnaryOp::Log => map(x, l, move |v| v.ln()),
+            UnaryOp::Log1p => map(x, l, move |v| v.ln_1p()),
+            UnaryOp::Sqrt => map(x, l, move |v| v.sqrt()),
+            UnaryOp::Abs => map(x, l, move |v| v.abs()),
+            UnaryOp::Sin => map(x, l, move |v| v.sin()),
+            UnaryOp::Cos => map(x, l, move |v| v.cos()),
+            UnaryOp::Tanh => map(x, l, move |v| v.tanh()),
             UnaryOp::Sigmoid => map(x, l, sigmoid),
             // log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable for any x.
-            UnaryOp::LogSigmoid => map(x, l, |v| {
+            UnaryOp::LogSigmoid => map(x, l, move |v| {
                 let m = if v < zero { v } else { zero };
                 m - (-v.abs()).exp().ln_1p()
             }),
-            UnaryOp::Relu => map(x, l, |v| if v > zero { v } else { zero }),
+            UnaryOp::Relu => map(x, l, move |v| if v > zero { v } else { zero }),
             UnaryOp::LeakyRelu(s) => {
                 let s = c(s);
                 map(x, l, move |v| if v > zero { v } else { v * s })
@@ -76,7 +76,7 @@ impl Map1 for UnaryOp {
                     half * v * (one + (k * (v + a * v * v * v)).tanh())
                 })
             }
-            UnaryOp::Silu => map(x, l, |v| v * sigmoid(v)),
+            UnaryOp::Silu => map(x, l, move |v| v * sigmoid(v)),
             UnaryOp::Softplus { beta, threshold } => {
                 let (b, t) = (c(beta), c(threshold));
                 map(x, l, move |v| {
@@ -91,15 +91,15 @@ impl Map1 for UnaryOp {
                 let a = c(alpha);
                 map(x, l, move |v| if v > zero { v } else { a * v.exp_m1() })
             }
-            UnaryOp::Erf => map(x, l, |v| v.erf()),
-            UnaryOp::Square => map(x, l, |v| v * v),
-            UnaryOp::Reciprocal => map(x, l, |v| one / v),
+            UnaryOp::Erf => map(x, l, move |v| v.erf()),
+            UnaryOp::Square => map(x, l, move |v| v * v),
+            UnaryOp::Reciprocal => map(x, l, move |v| one / v),
             UnaryOp::PowScalar(p) => {
                 if p == p.trunc() && p.abs() <= 64.0 {
                     let p = p as i32;
                     map(x, l, move |v| v.powi(p))
                 } else if p == 0.5 {
-                    map(x, l, |v| v.sqrt())
+                    map(x, l, move |v| v.sqrt())
                 } else {
                     let e = c(p);
                     map(x, l, move |v| v.powf(e))
@@ -142,17 +142,29 @@ impl Map1 for UnaryOp {
 impl Map2 for BinaryOp {
     fn f<T: FloatElem>(&self, (a, la): (&[T], &Layout), (b, lb): (&[T], &Layout)) -> Vec<T> {
         match self {
-            BinaryOp::Add => zip_map(a, la, b, lb, |x, y| x + y),
-            BinaryOp::Sub => zip_map(a, la, b, lb, |x, y| x - y),
-            BinaryOp::Mul => zip_map(a, la, b, lb, |x, y| x * y),
-            BinaryOp::Div => zip_map(a, la, b, lb, |x, y| x / y),
-            BinaryOp::Pow => zip_map(a, la, b, lb, |x, y| x.powf(y)),
-            BinaryOp::Maximum => zip_map(a, la, b, lb, |x, y| x.max(y)),
-            BinaryOp::Minimum => zip_map(a, la, b, lb, |x, y| x.min(y)),
+            BinaryOp::Add => zip_map(a, la, b, lb, move |x, y| x + y),
+            BinaryOp::Sub => zip_map(a, la, b, lb, move |x, y| x - y),
+            BinaryOp::Mul => zip_map(a, la, b, lb, move |x, y| x * y),
+            BinaryOp::Div => zip_map(a, la, b, lb, move |x, y| x / y),
+            BinaryOp::Pow => zip_map(a, la, b, lb, move |x, y| x.powf(y)),
+            BinaryOp::Maximum => zip_map(a, la, b, lb, move |x, y| x.max(y)),
+            BinaryOp::Minimum => zip_map(a, la, b, lb, move |x, y| x.min(y)),
             BinaryOp::BinaryCrossEntropy => {
-                let (one, floor) = (T::one(), T::from_f64(-100.0));
+                let (zero, one, floor) = (T::zero(), T::one(), T::from_f64(-100.0));
+                // NOTE: class targets are exactly 0 or 1, and then one of the two logs is
+                // multiplied by zero: skipping it halves the cost (the logs are most of this
+                // op) and gives the same value. A probability outside [0, 1] stays NaN, as
+                // the general formula makes it, so the caller's range check still fires.
                 zip_map(a, la, b, lb, move |p, y| {
-                    (y - one) * (-p).ln_1p().max(floor) - y * p.ln().max(floor)
+                    if !(p >= zero && p <= one) {
+                        T::NAN
+                    } else if y == zero {
+                        -(-p).ln_1p().max(floor)
+                    } else if y == one {
+                        -p.ln().max(floor)
+                    } else {
+                        (y - one) * (-p).ln_1p().max(floor) - y * p.ln().max(floor)
+                    }
                 })
             }
         }
@@ -164,8 +176,8 @@ fn int_binary(op: BinaryOp, a: &[i64], la: &Layout, b: &[i64], lb: &Layout) -> R
         BinaryOp::Add => zip_map(a, la, b, lb, i64::wrapping_add),
         BinaryOp::Sub => zip_map(a, la, b, lb, i64::wrapping_sub),
         BinaryOp::Mul => zip_map(a, la, b, lb, i64::wrapping_mul),
-        BinaryOp::Maximum => zip_map(a, la, b, lb, |x: i64, y| x.max(y)),
-        BinaryOp::Minimum => zip_map(a, la, b, lb, |x: i64, y| x.min(y)),
+        BinaryOp::Maximum => zip_map(a, la, b, lb, move |x: i64, y| x.max(y)),
+        BinaryOp::Minimum => zip_map(a, la, b, lb, move |x: i64, y| x.min(y)),
         BinaryOp::Div | BinaryOp::Pow | BinaryOp::BinaryCrossEntropy => {
             return Err(Error::dtype(
                 binary_name(op),
@@ -202,12 +214,12 @@ enum Cmp {
 
 fn compare<T: Element>(cmp: Cmp, a: &[T], la: &Layout, b: &[T], lb: &Layout) -> Vec<bool> {
     match cmp {
-        Cmp::Eq => zip_map(a, la, b, lb, |x, y| x == y),
-        Cmp::Ne => zip_map(a, la, b, lb, |x, y| x != y),
-        Cmp::Lt => zip_map(a, la, b, lb, |x, y| x < y),
-        Cmp::Le => zip_map(a, la, b, lb, |x, y| x <= y),
-        Cmp::Gt => zip_map(a, la, b, lb, |x, y| x > y),
-        Cmp::Ge => zip_map(a, la, b, lb, |x, y| x >= y),
+        Cmp::Eq => zip_map(a, la, b, lb, move |x, y| x == y),
+        Cmp::Ne => zip_map(a, la, b, lb, move |x, y| x != y),
+        Cmp::Lt => zip_map(a, la, b, lb, move |x, y| x < y),
+        Cmp::Le => zip_map(a, la, b, lb, move |x, y| x <= y),
+        Cmp::Gt => zip_map(a, la, b, lb, move |x, y| x > y),
+        Cmp::Ge => zip_map(a, la, b, lb, move |x, y| x >= y),
     }
 }
 
@@ -1397,7 +1409,7 @@ impl Tensor {
     /// ```
     pub fn logical_not(&self) -> Result<Tensor> {
         let out = self.with_cpu(|s, l| match s {
-            CpuStorage::Bool(v) => Ok(map(v, l, |x: bool| !x)),
+            CpuStorage::Bool(v) => Ok(map(v, l, move |x: bool| !x)),
             other => Err(Error::dtype("logical_not", "a bool tensor", other.dtype())),
         })?;
         Ok(Tensor::from_vec_shape(out, self.shape().clone()))
