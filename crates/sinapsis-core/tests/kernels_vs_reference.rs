@@ -259,3 +259,44 @@ fn binary_cross_entropy_against_its_formula() {
         assert!(pt.binary_cross_entropy(&yt).is_err(), "p={p} y={y}");
     }
 }
+
+#[test]
+fn take_rows_matches_index_select() {
+    let mut gen = Generator::new(5);
+    let rows = [4usize, 0, 4, 2];
+    let idx = Tensor::new(&[4i64, 0, 4, 2]).unwrap();
+    for dims in [vec![5], vec![5, 1], vec![5, 2], vec![5, 3, 7], vec![5, 0]] {
+        let x = gen.randn(dims.clone(), DType::F32).unwrap();
+        for (name, t) in [
+            ("contiguous", x.clone()),
+            ("narrowed", x.narrow(0, 0, 5).unwrap()),
+            (
+                "needs grad",
+                x.copy().unwrap().requires_grad_(true).unwrap(),
+            ),
+        ] {
+            let got = t.take_rows(&rows).unwrap();
+            let want = t.index_select(0, &idx).unwrap();
+            assert_eq!(got.dims(), want.dims(), "{name} {dims:?}");
+            assert_eq!(
+                got.to_vec::<f32>().unwrap(),
+                want.to_vec::<f32>().unwrap(),
+                "{name} {dims:?}"
+            );
+            assert_eq!(got.requires_grad(), t.requires_grad(), "{name} {dims:?}");
+        }
+    }
+    // A transposed source (not contiguous) and integer data take the same rows.
+    let m = Tensor::new(&[[1i64, 2, 3], [4, 5, 6]])
+        .unwrap()
+        .t()
+        .unwrap();
+    let got = m.take_rows(&[2, 0]).unwrap().to_vec::<i64>().unwrap();
+    assert_eq!(got, vec![3, 6, 1, 4]);
+    let e = Tensor::new(&[1.0f32, 2.0])
+        .unwrap()
+        .take_rows(&[2])
+        .unwrap_err();
+    assert!(e.to_string().contains("row 2 is out of bounds"), "{e}");
+    assert!(Tensor::scalar(1.0f32).take_rows(&[0]).is_err());
+}

@@ -332,7 +332,7 @@ impl Op {
 /// Post-order (inputs before the ops that read them) of the nodes that need a gradient.
 fn topo_order(root: &Tensor) -> Vec<Tensor> {
     let mut order = Vec::new();
-    let mut visited = NodeSet::default();
+    let mut visited = NodeSet::with_capacity_and_hasher(64, Default::default());
     let mut stack = vec![(root.clone(), false)];
     while let Some((t, expanded)) = stack.pop() {
         if expanded {
@@ -364,7 +364,9 @@ pub(crate) fn run_backward(root: &Tensor, seed: Tensor) -> Result<()> {
     }
     let _guard = no_grad();
     let mut order = topo_order(root);
-    let mut grads: NodeMap<Tensor> = NodeMap::default();
+    // Sized once: growing the map step by step rehashed it several times per backward.
+    let mut grads: NodeMap<Tensor> =
+        NodeMap::with_capacity_and_hasher(order.len(), Default::default());
     grads.insert(root.id(), seed);
     // Popping drops each node as soon as it is done, so saved tensors go early too.
     while let Some(node) = order.pop() {

@@ -28,11 +28,14 @@ pub(crate) trait Map3 {
 
 #[inline(always)]
 pub(crate) fn sigmoid<T: FloatElem>(x: T) -> T {
-    // NOTE: two branches keep exp's argument <= 0, so neither side overflows.
+    // NOTE: exp's argument stays <= 0, so neither side overflows: `1 / (1 + e^-x)` for
+    // x >= 0, `e^x / (1 + e^x)` below. The one `exp(-|x|)` is shared by both branches,
+    // since with an exp in each branch the compiler computed both (it may: exp has no
+    // side effects) and then picked one.
+    let e = (-x.abs()).exp();
     if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
+        T::one() / (T::one() + e)
     } else {
-        let e = x.exp();
         e / (T::one() + e)
     }
 }

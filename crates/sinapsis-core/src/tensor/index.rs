@@ -1,7 +1,7 @@
 //! Indexing: gather, index_select, one_hot, and the scatter kernels their gradients use.
 
 use super::Tensor;
-use crate::autograd::Op;
+use crate::autograd::{self, Op};
 use crate::cpu::pool::{recycle, take_empty, take_zeroed};
 use crate::cpu::strided::{for_each_run, to_contiguous};
 use crate::layout::Layout;
@@ -244,6 +244,76 @@ impl Tensor {
                 index: index.clone(),
             },
         ))
+    }
+
+    /// The rows (entries of dim 0) at `rows`, in that order: `index_select(0, rows)` with the
+    /// indices given as a slice, so a data loader gathering a batch builds no index tensor.
+    /// Copies; an index may repeat.
+    ///
+    /// Gradient: as `index_select`'s (the index tensor is only built when a graph is
+    /// recorded).
+    ///
+    /// # Shapes
+    /// `(n, ...)` with `k` indices -> `(k, ...)`; the input must have at least one dim.
+    ///
+    /// # Errors
+    /// If the tensor is 0-d or an index is `>= n`.
+    ///
+    /// ```
+    /// use sinapsis_core::Tensor;
+    /// let table = Tensor::new(&[[0.0f32, 0.5], [1.0, 1.5], [2.0, 2.5]])?;
+    /// let batch = table.take_rows(&[2, 0, 2])?;
+    /// assert_eq!(batch.to_vec::<f32>()?, vec![2.0, 2.5, 0.0, 0.5, 2.0, 2.5]);
+    /// assert!(table.take_rows(&[3]).is_err());
+    /// # Ok::<(), sinapsis_core::Error>(())
+    /// ```
+    pub fn take_rows(&self, rows: &[usize]) -> Result<Tensor> {
+        const OP: &str = "take_rows";
+        let Some(&n) = self.dims().first() else {
+            return Err(Error::shape(OP, "a 0-d tensor has no rows"));
+        };
+        if let Some(&bad) = rows.iter().find(|&&r| r >= n) {
+            return Err(Error::invalid(
+                OP,
+                format!("row {bad} is out of bounds for a tensor of {n} rows"),
+            ));
+        }
+        if autograd::should_record(&[self]) || !self.is_contiguous() {
+            let index: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+            return self.index_select(0, &Tensor::from_vec(index, rows.len())?);
+        }
+        let inner: usize = self.dims()[1..].iter().product();
+        fn go<T: Copy + Send + Sync + 'static>(x: &[T], rows: &[usize], inner: usize) -> Vec<T> {
+            let total = rows.len() * inner;
+            let mut out = take_empty(total);
+            if total == 0 {
+                return out;
+            }
+            // Element copies into the spare capacity, as in `index_select`: a `memcpy` call
+            // per row costs more than the copy for rows of a few features.
+            let spare = &mut out.spare_capacity_mut()[..total];
+            for (dst, &r) in spare.chunks_exact_mut(inner).zip(rows) {
+                for (d, &v) in dst.iter_mut().zip(&x[r * inner..(r + 1) * inner]) {
+                    d.write(v);
+                }
+            }
+            // SAFETY: one row of `inner` elements was written per index, `total` in all.
+            unsafe { out.set_len(total) };
+            out
+        }
+        let range = self
+            .layout()
+            .contiguous_range()
+            .expect("checked contiguous");
+        let storage = self.with_cpu(|s, _| match s {
+            CpuStorage::F32(v) => CpuStorage::F32(go(&v[range], rows, inner)),
+            CpuStorage::F64(v) => CpuStorage::F64(go(&v[range], rows, inner)),
+            CpuStorage::I64(v) => CpuStorage::I64(go(&v[range], rows, inner)),
+            CpuStorage::Bool(v) => CpuStorage::Bool(go(&v[range], rows, inner)),
+        });
+        let mut dims = DimVec::from_slice(self.dims());
+        dims[0] = rows.len();
+        Ok(Tensor::from_storage(storage, Shape(dims)))
     }
 
     /// Zeros of `shape` with the slices of `src` added at the positions `index` names along

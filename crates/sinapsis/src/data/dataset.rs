@@ -247,12 +247,7 @@ impl Dataset for TensorDataset {
         if let Some(&bad) = indices.iter().find(|&&i| i >= self.len) {
             check_index("TensorDataset::get_batch", bad, self.len)?;
         }
-        let idx: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
-        let idx = Tensor::from_vec(idx, [indices.len()])?;
-        self.tensors
-            .iter()
-            .map(|t| t.index_select(0, &idx))
-            .collect()
+        self.tensors.iter().map(|t| t.take_rows(indices)).collect()
     }
 }
 
