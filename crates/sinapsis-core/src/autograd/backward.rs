@@ -9,7 +9,7 @@
 use super::{BinaryOp, Op, UnaryOp};
 use crate::cpu::strided::zip3_map;
 use crate::layout::Layout;
-use crate::tensor::{sigmoid, Map3, FRAC_1_SQRT_2, GELU_TANH_COEF, SQRT_2_OVER_PI};
+use crate::tensor::{mm_2d, sigmoid, Map3, FRAC_1_SQRT_2, GELU_TANH_COEF, SQRT_2_OVER_PI};
 use crate::{FloatElem, Result, Tensor};
 use smallvec::{smallvec, SmallVec};
 
@@ -251,8 +251,9 @@ pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor) -> Result<Grads> {
             smallvec![ga, gb]
         }
         Op::Linear { x, w, b } => {
-            let gx = need(x).then(|| g.matmul(w)).transpose()?;
-            let gw = need(w).then(|| g.t()?.matmul(x)).transpose()?;
+            // 2-D operands (`linear` fuses only those): products on swapped strides.
+            let gx = need(x).then(|| mm_2d(g, false, w, false)).transpose()?;
+            let gw = need(w).then(|| mm_2d(g, true, x, false)).transpose()?;
             let gb = match b {
                 Some(b) if need(b) => Some(g.sum([0], false)?),
                 _ => None,

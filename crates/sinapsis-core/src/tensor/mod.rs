@@ -20,6 +20,7 @@ pub(crate) use conv::AvgPool;
 pub use conv::{Conv1dOptions, Conv2dOptions, IntoPair};
 pub use create::NdArray;
 pub(crate) use elementwise::{sigmoid, Map3, FRAC_1_SQRT_2, GELU_TANH_COEF, SQRT_2_OVER_PI};
+pub(crate) use matmul::mm_2d;
 
 use crate::autograd::{self, Op};
 use crate::layout::Layout;

@@ -206,8 +206,7 @@ impl Tensor {
                 None => Ok(y),
             };
         }
-        let wt = weight.t()?;
-        let (mut storage, shape) = self.matmul_storage(&wt, self, &wt)?;
+        let (mut storage, shape) = super::matmul::mm_2d_storage(self, false, weight, true)?;
         if let Some(b) = bias {
             let b = b.contiguous()?;
             b.with_cpu(|bs, _| match (&mut storage, bs) {
@@ -310,8 +309,11 @@ fn has_nan(s: &CpuStorage) -> bool {
 
 /// Adds `bias` to every row of the row-major `y` (rows of `bias.len()` elements).
 fn add_rows<T: FloatElem>(y: &mut [T], bias: &[T]) {
-    if bias.is_empty() {
-        return;
+    match bias {
+        [] => return,
+        // One output (a binary classifier's logit): one pass, not rows of one element.
+        &[b] => return y.iter_mut().for_each(|v| *v += b),
+        _ => {}
     }
     for row in y.chunks_mut(bias.len()) {
         for (v, &b) in row.iter_mut().zip(bias) {
