@@ -265,7 +265,16 @@ fn take_rows_matches_index_select() {
     let mut gen = Generator::new(5);
     let rows = [4usize, 0, 4, 2];
     let idx = Tensor::new(&[4i64, 0, 4, 2]).unwrap();
-    for dims in [vec![5], vec![5, 1], vec![5, 2], vec![5, 3, 7], vec![5, 0]] {
+    let shapes = [
+        vec![5],
+        vec![5, 1],
+        vec![5, 2],
+        vec![5, 3],
+        vec![5, 4],
+        vec![5, 3, 7],
+        vec![5, 0],
+    ];
+    for dims in shapes {
         let x = gen.randn(dims.clone(), DType::F32).unwrap();
         for (name, t) in [
             ("contiguous", x.clone()),

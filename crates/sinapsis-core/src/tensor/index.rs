@@ -24,6 +24,20 @@ fn checked_indices(op: &'static str, index: &Tensor, bound: usize) -> Result<Vec
     Ok(idx)
 }
 
+/// Writes rows `rows` of `x` (rows of `W` elements) one after another into `dst`.
+fn copy_rows<T: Copy, const W: usize>(
+    dst: &mut [std::mem::MaybeUninit<T>],
+    x: &[T],
+    rows: &[usize],
+) {
+    for (d, &r) in dst.chunks_exact_mut(W).zip(rows) {
+        let src: &[T; W] = x[r * W..(r + 1) * W].try_into().expect("a whole row");
+        for (d, &v) in d.iter_mut().zip(src) {
+            d.write(v);
+        }
+    }
+}
+
 /// The elements of `v` at `offs`, in a buffer from the cache.
 fn pick<T: Copy + Send + 'static>(v: &[T], offs: &[usize]) -> Vec<T> {
     let mut out = take_empty(offs.len());
@@ -290,11 +304,20 @@ impl Tensor {
                 return out;
             }
             // Element copies into the spare capacity, as in `index_select`: a `memcpy` call
-            // per row costs more than the copy for rows of a few features.
+            // per row costs more than the copy for rows of a few features, and rows of 1-4
+            // (a label, the 2 features of the circles data) copy as fixed-size arrays.
             let spare = &mut out.spare_capacity_mut()[..total];
-            for (dst, &r) in spare.chunks_exact_mut(inner).zip(rows) {
-                for (d, &v) in dst.iter_mut().zip(&x[r * inner..(r + 1) * inner]) {
-                    d.write(v);
+            match inner {
+                1 => copy_rows::<T, 1>(spare, x, rows),
+                2 => copy_rows::<T, 2>(spare, x, rows),
+                3 => copy_rows::<T, 3>(spare, x, rows),
+                4 => copy_rows::<T, 4>(spare, x, rows),
+                _ => {
+                    for (dst, &r) in spare.chunks_exact_mut(inner).zip(rows) {
+                        for (d, &v) in dst.iter_mut().zip(&x[r * inner..(r + 1) * inner]) {
+                            d.write(v);
+                        }
+                    }
                 }
             }
             // SAFETY: one row of `inner` elements was written per index, `total` in all.
