@@ -230,8 +230,10 @@ fn odd_sizes_in_every_layout_f64_and_f32() {
 fn large_odd_sizes_take_the_threaded_path() {
     // 257^3 and 33x2000x257 are above the threading threshold (16M multiply-adds): the
     // first is split by rows, the second by columns; pieces do not divide the sizes evenly.
+    // 65x4099x71 has an inner dim > 8x its outer ones: split along k into unequal halves.
     let mut rng = Lcg(2);
     let shapes = [
+        (65, 4099, 71),
         (257, 257, 257),
         (33, 2000, 257),
         (257, 2000, 33),
@@ -537,4 +539,22 @@ fn error_messages() {
     );
     let bools = Tensor::from_vec(vec![true, false], 2).unwrap();
     assert!(matches!(err(&bools, &bools), Error::DType { .. }));
+}
+
+#[test]
+fn threaded_splits_give_the_same_bits_on_one_thread() {
+    // Rows, columns and k halves are summed the same way whatever the thread count.
+    let mut rng = Lcg(9);
+    for (m, k, n) in [(65, 4099, 71), (257, 257, 257), (33, 2000, 257)] {
+        let a = matrix(m, k, Kind::Transposed, DType::F32, &mut rng);
+        let b = matrix(k, n, Kind::Contiguous, DType::F32, &mut rng);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| a.matmul(&b).unwrap().to_vec::<f32>().unwrap())
+        };
+        assert!(run(1) == run(2), "{m}x{k}x{n}: 1 and 2 threads differ");
+    }
 }
