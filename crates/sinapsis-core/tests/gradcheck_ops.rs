@@ -266,6 +266,27 @@ fn matmul_in_every_rank_combination() {
 }
 
 #[test]
+fn linear_relu_fused_and_general() {
+    let mut gen = Generator::new(9);
+    // The fused op (about half the outputs clipped), without a bias, on a transposed input,
+    // and through the general path (leading batch dims).
+    let (x, w, bias) = (
+        leaf(&mut gen, &[6, 4]),
+        leaf(&mut gen, &[5, 4]),
+        leaf(&mut gen, &[5]),
+    );
+    gradcheck(|xs| xs[0].linear_relu(&xs[1], Some(&xs[2])), &[x, w, bias]).unwrap();
+    let (x, w) = (leaf(&mut gen, &[4, 6]), leaf(&mut gen, &[3, 4]));
+    gradcheck(|xs| xs[0].t()?.linear_relu(&xs[1], None), &[x, w]).unwrap();
+    let (x, w, bias) = (
+        leaf(&mut gen, &[2, 5, 4]),
+        leaf(&mut gen, &[3, 4]),
+        leaf(&mut gen, &[3]),
+    );
+    gradcheck(|xs| xs[0].linear_relu(&xs[1], Some(&xs[2])), &[x, w, bias]).unwrap();
+}
+
+#[test]
 fn binary_cross_entropy_both_inputs() {
     let mut gen = Generator::new(11);
     // Probabilities away from 0 and 1, where the clamped logs are smooth.

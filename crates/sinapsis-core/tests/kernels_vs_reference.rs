@@ -309,3 +309,90 @@ fn take_rows_matches_index_select() {
     assert!(e.to_string().contains("row 2 is out of bounds"), "{e}");
     assert!(Tensor::scalar(1.0f32).take_rows(&[0]).is_err());
 }
+
+/// Values and gradients of `x`, `w`, `b` for `f(x, w, b)` under a non-uniform upstream
+/// gradient (a weighted sum of the output).
+fn linear_grads(
+    f: impl Fn(&Tensor, &Tensor, Option<&Tensor>) -> sinapsis_core::Result<Tensor>,
+    (x, w, b): (&Tensor, &Tensor, Option<&Tensor>),
+    weights: &Tensor,
+) -> Vec<Vec<f64>> {
+    let leaves: Vec<Tensor> = [Some(x), Some(w), b]
+        .into_iter()
+        .flatten()
+        .map(|t| t.detach().requires_grad_(true).unwrap())
+        .collect();
+    let y = f(&leaves[0], &leaves[1], leaves.get(2)).unwrap();
+    y.mul(weights)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let mut out = vec![y.to_f64_vec().unwrap()];
+    out.extend(
+        leaves
+            .iter()
+            .map(|t| t.grad().unwrap().to_f64_vec().unwrap()),
+    );
+    out
+}
+
+#[test]
+fn linear_relu_matches_linear_then_relu() {
+    let mut gen = Generator::new(21);
+    // The last shape's output (280k elements) crosses the threading threshold, and every
+    // shape but the first spans several blocks of the column sums.
+    for (n, k, m) in [(3, 5, 4), (300, 17, 129), (700, 33, 400)] {
+        for dtype in [DType::F32, DType::F64] {
+            let x = gen.randn(vec![n, k], dtype).unwrap();
+            let w = gen.randn(vec![m, k], dtype).unwrap();
+            let b = gen.randn(vec![m], dtype).unwrap();
+            let weights = gen.randn(vec![n, m], dtype).unwrap();
+            for bias in [Some(&b), None] {
+                let what = format!("{n}x{k} -> {m} {dtype:?} bias {}", bias.is_some());
+                let fused = linear_grads(|x, w, b| x.linear_relu(w, b), (&x, &w, bias), &weights);
+                let two_ops =
+                    linear_grads(|x, w, b| x.linear(w, b)?.relu(), (&x, &w, bias), &weights);
+                // Same arithmetic in the same order: the same bits.
+                for (i, (f, t)) in fused.iter().zip(&two_ops).enumerate() {
+                    assert_eq!(f, t, "{what}: output/gradient {i}");
+                }
+                assert!(fused[0].contains(&0.0), "{what}: nothing clipped");
+            }
+        }
+    }
+    // NaN passes through ReLU (fused or not), as in PyTorch.
+    let x = Tensor::new(&[[f32::NAN], [1.0]]).unwrap();
+    let w = Tensor::new(&[[-1.0f32]]).unwrap();
+    let y = x.linear_relu(&w, None).unwrap().to_vec::<f32>().unwrap();
+    assert!(y[0].is_nan() && y[1] == 0.0, "{y:?}");
+    assert!(Tensor::new(&[f32::NAN])
+        .unwrap()
+        .relu()
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap()[0]
+        .is_nan());
+}
+
+#[test]
+fn column_sums_of_large_matrices() {
+    // Above the threading threshold, in several blocks whose partials are added in order:
+    // the same value on any number of threads, within rounding of the reference.
+    let mut gen = Generator::new(22);
+    for (a, b) in [(3000, 100), (40000, 10), (70000, 1)] {
+        let x = gen.randn(vec![a, b], DType::F64).unwrap();
+        let want = reference::reduce(&x.to_vec::<f64>().unwrap(), &[a, b], &[0], 0.0, |p, q| {
+            p + q
+        });
+        let got = x.sum([0], false).unwrap().to_vec::<f64>().unwrap();
+        close(&format!("{a}x{b}: sum 0"), &got, &want, 1e-12);
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| x.sum([0], false).unwrap().to_vec::<f64>().unwrap());
+        assert_eq!(got, one_thread, "{a}x{b}: thread count changed the sum");
+    }
+}

@@ -443,3 +443,48 @@ fn layers_forward_shapes_and_errors() {
     assert!(emb.forward(&x).is_err());
     assert!(ModuleList::new().forward(&x).is_err());
 }
+
+#[test]
+fn sequential_fuses_linear_relu_with_the_same_values_and_gradients() {
+    // Linear-ReLU pairs run as one op inside Sequential; a ReLU after anything else, a
+    // trailing Linear, and the same layers called one by one give the same numbers.
+    let net = Sequential::new()
+        .add(Linear::new(6, 8).unwrap())
+        .add(ReLU)
+        .add(Linear::new(8, 5).unwrap())
+        .add(ReLU)
+        .add(Tanh)
+        .add(ReLU)
+        .add(Linear::new(5, 3).unwrap());
+    let x = Tensor::randn([7, 6], DType::F32).unwrap();
+    let run = |fused: bool| -> Vec<Vec<f32>> {
+        net.zero_grad();
+        let y = if fused {
+            net.forward(&x).unwrap()
+        } else {
+            net.iter()
+                .try_fold(x.clone(), |h, layer| layer.forward(&h))
+                .unwrap()
+        };
+        y.mul(&Tensor::randn([7, 3], DType::F32).unwrap().abs().unwrap())
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let mut out = vec![y.to_vec::<f32>().unwrap()];
+        for p in net.parameters() {
+            out.push(p.grad().unwrap().to_vec::<f32>().unwrap());
+        }
+        out
+    };
+    sinapsis::manual_seed(3);
+    let fused = run(true);
+    sinapsis::manual_seed(3);
+    assert_eq!(fused, run(false));
+    // A Linear whose input does not fit still says so through the fused path.
+    let e = net
+        .forward(&Tensor::zeros([2, 4], DType::F32).unwrap())
+        .unwrap_err();
+    assert!(e.to_string().contains("in_features=6"), "{e}");
+}

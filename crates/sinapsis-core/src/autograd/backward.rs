@@ -9,7 +9,9 @@
 use super::{BinaryOp, Op, UnaryOp};
 use crate::cpu::strided::zip3_map;
 use crate::layout::Layout;
-use crate::tensor::{mm_2d, sigmoid, Map3, FRAC_1_SQRT_2, GELU_TANH_COEF, SQRT_2_OVER_PI};
+use crate::tensor::{
+    linear_backward, sigmoid, Map3, FRAC_1_SQRT_2, GELU_TANH_COEF, SQRT_2_OVER_PI,
+};
 use crate::{FloatElem, Result, Tensor};
 use smallvec::{smallvec, SmallVec};
 
@@ -250,14 +252,9 @@ pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor) -> Result<Grads> {
             };
             smallvec![ga, gb]
         }
-        Op::Linear { x, w, b } => {
-            // 2-D operands (`linear` fuses only those): products on swapped strides.
-            let gx = need(x).then(|| mm_2d(g, false, w, false)).transpose()?;
-            let gw = need(w).then(|| mm_2d(g, true, x, false)).transpose()?;
-            let gb = match b {
-                Some(b) if need(b) => Some(g.sum([0], false)?),
-                _ => None,
-            };
+        Op::Linear { x, w, b, relu } => {
+            // 2-D operands (`linear` fuses only those); see tensor/linear.rs.
+            let [gx, gw, gb] = linear_backward((x, w, b.as_ref()), *relu, out, g, need)?;
             smallvec![gx, gw, gb]
         }
         Op::Reshape(x) => smallvec![Some(g.reshape(x.shape().clone())?)],

@@ -188,11 +188,13 @@ pub(crate) enum Op {
     Extremum(Tensor),
     /// Batched matmul of rank >= 2 operands; batch dims broadcast.
     Matmul(Tensor, Tensor),
-    /// `x W^T + b` for a 2-D `x`, a 2-D `w` `(out, in)` and an optional 1-D `b`.
+    /// `x W^T + b` for a 2-D `x`, a 2-D `w` `(out, in)` and an optional 1-D `b`, followed
+    /// by ReLU when `relu` is set.
     Linear {
         x: Tensor,
         w: Tensor,
         b: Option<Tensor>,
+        relu: bool,
     },
     Reshape(Tensor),
     Permute(Tensor, DimVec),
@@ -279,7 +281,7 @@ impl Op {
             | Op::LogSoftmax { x, .. }
             | Op::MaxPool2d { x, .. }
             | Op::AvgPool2d { x, .. } => v.push(x),
-            Op::Conv2d { x, w, b, .. } | Op::Linear { x, w, b } => {
+            Op::Conv2d { x, w, b, .. } | Op::Linear { x, w, b, .. } => {
                 v.push(x);
                 v.push(w);
                 v.extend(b.as_ref());
@@ -318,7 +320,7 @@ impl Op {
             | Op::LogSoftmax { x, .. }
             | Op::MaxPool2d { x, .. }
             | Op::AvgPool2d { x, .. } => smallvec::smallvec![x],
-            Op::Conv2d { x, w, b, .. } | Op::Linear { x, w, b } => {
+            Op::Conv2d { x, w, b, .. } | Op::Linear { x, w, b, .. } => {
                 std::iter::once(x).chain(Some(w)).chain(b).collect()
             }
             Op::Binary(a, b, _) | Op::Matmul(a, b) | Op::Where { a, b, .. } => {

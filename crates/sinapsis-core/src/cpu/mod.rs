@@ -6,6 +6,7 @@ pub(crate) mod matmul;
 pub(crate) mod pool;
 pub(crate) mod reduce;
 pub mod reference;
+pub(crate) mod rows;
 pub(crate) mod small_matmul;
 pub(crate) mod small_pool;
 pub(crate) mod strided;

@@ -104,14 +104,7 @@ pub(crate) fn sum<T: Summable>(data: &[T], layout: &Layout, dims: &[usize]) -> V
                 out.push(sum_slice(x));
                 return out;
             }
-            let mut out = take_empty(out_n);
-            out.extend_from_slice(&x[..out_n]);
-            for row in x[out_n..].chunks_exact(out_n) {
-                for (o, &v) in out.iter_mut().zip(row) {
-                    *o += v;
-                }
-            }
-            return out;
+            return super::rows::column_sums(x, out_n);
         }
     }
     let mut out = take_zeroed(out_n, T::zero());

@@ -64,7 +64,8 @@ impl Map1 for UnaryOp {
                 let m = if v < zero { v } else { zero };
                 m - (-v.abs()).exp().ln_1p()
             }),
-            UnaryOp::Relu => map(x, l, move |v| if v > zero { v } else { zero }),
+            // `<=`, not `>`: NaN stays NaN, as in PyTorch.
+            UnaryOp::Relu => map(x, l, move |v| if v <= zero { zero } else { v }),
             UnaryOp::LeakyRelu(s) => {
                 let s = c(s);
                 map(x, l, move |v| if v > zero { v } else { v * s })

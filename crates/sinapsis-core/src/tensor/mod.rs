@@ -9,6 +9,7 @@ mod create;
 mod display;
 mod elementwise;
 mod index;
+mod linear;
 mod matmul;
 mod nn;
 mod norm;
@@ -20,7 +21,7 @@ pub(crate) use conv::AvgPool;
 pub use conv::{Conv1dOptions, Conv2dOptions, IntoPair};
 pub use create::NdArray;
 pub(crate) use elementwise::{sigmoid, Map3, FRAC_1_SQRT_2, GELU_TANH_COEF, SQRT_2_OVER_PI};
-pub(crate) use matmul::mm_2d;
+pub(crate) use linear::linear_backward;
 
 use crate::autograd::{self, Op};
 use crate::layout::Layout;

@@ -1,5 +1,5 @@
 //! Fused neural-network primitives: softmax, log_softmax (stable, one pass over each row)
-//! and linear.
+//! and binary cross entropy. Linear layers are in `linear.rs`.
 
 use super::Tensor;
 use crate::autograd::{BinaryOp, Op};
@@ -169,63 +169,6 @@ impl Tensor {
         ))
     }
 
-    /// Affine map `x W^T + b` with `W` of shape `(out, in)`
-    /// (`torch.nn.functional.linear`).
-    ///
-    /// One fused op for a batch of rows and a 1-D bias: the product with the transposed
-    /// weight (a stride swap, no copy) with the bias added into its output, recorded as one
-    /// graph node whose backward gives `g W`, `g^T x` and the column sums of `g`. Other
-    /// shapes (leading batch dims, a bias that only broadcasts) go through
-    /// [`Tensor::matmul`] and a broadcast [`Tensor::add`], with the same values.
-    ///
-    /// # Shapes
-    /// `x: (*, in)`, `weight: (out, in)`, `bias: (out)`; result `(*, out)`, where `*` is any
-    /// number of leading batch dims (including none).
-    ///
-    /// # Errors
-    /// If `weight` has more than 2 dims, the `in` sizes differ, the dtypes differ or are not
-    /// float, or the bias does not broadcast to `(*, out)`.
-    ///
-    /// ```
-    /// use sinapsis_core::{Tensor, DType};
-    /// let x = Tensor::new(&[[1.0f32, 2.0, 3.0]])?; // (1, 3)
-    /// let w = Tensor::new(&[[1.0f32, 0.0, 0.0], [0.0, 1.0, 1.0]])?; // (2, 3)
-    /// let b = Tensor::new(&[0.5f32, -0.5])?;
-    /// let y = x.linear(&w, Some(&b))?;
-    /// assert_eq!(y.dims(), &[1, 2]);
-    /// assert_eq!(y.to_vec::<f32>()?, vec![1.5, 4.5]);
-    /// let batch = Tensor::zeros((4, 5, 3), DType::F32)?;
-    /// assert_eq!(batch.linear(&w, None)?.dims(), &[4, 5, 2]);
-    /// # Ok::<(), sinapsis_core::Error>(())
-    /// ```
-    pub fn linear(&self, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
-        if !self.fuses_linear(weight, bias) {
-            let y = self.matmul(&weight.t()?)?;
-            return match bias {
-                Some(b) => y.add(b),
-                None => Ok(y),
-            };
-        }
-        let (mut storage, shape) = super::matmul::mm_2d_storage(self, false, weight, true)?;
-        if let Some(b) = bias {
-            let b = b.contiguous()?;
-            b.with_cpu(|bs, _| match (&mut storage, bs) {
-                (CpuStorage::F32(y), CpuStorage::F32(b)) => add_rows(y, b),
-                (CpuStorage::F64(y), CpuStorage::F64(b)) => add_rows(y, b),
-                _ => unreachable!("fuses_linear checked the dtypes"),
-            });
-        }
-        let inputs: &[&Tensor] = match bias {
-            Some(b) => &[self, weight, b],
-            None => &[self, weight],
-        };
-        Ok(Tensor::from_op(storage, shape, inputs, || Op::Linear {
-            x: self.clone(),
-            w: weight.clone(),
-            b: bias.cloned(),
-        }))
-    }
-
     /// Binary cross entropy of probabilities `self` against `target`, per element and
     /// unreduced (`F.binary_cross_entropy(p, y, reduction="none")`):
     /// `-(y ln p + (1 - y) ln(1 - p))` with each log clamped at -100 as in PyTorch, so `p` = 0
@@ -284,19 +227,6 @@ impl Tensor {
         }
         Ok(loss)
     }
-
-    /// Whether `linear` can run as one fused op: `(n, in) @ (out, in)^T` plus an `(out)`
-    /// bias, all of one float dtype. Anything else takes the general path, which also
-    /// reports the errors.
-    fn fuses_linear(&self, weight: &Tensor, bias: Option<&Tensor>) -> bool {
-        let float = |t: &Tensor| t.check_float("linear").is_ok() && t.dtype() == self.dtype();
-        self.rank() == 2
-            && weight.rank() == 2
-            && self.dims()[1] == weight.dims()[1]
-            && float(self)
-            && float(weight)
-            && bias.is_none_or(|b| b.rank() == 1 && b.dims()[0] == weight.dims()[0] && float(b))
-    }
 }
 
 fn has_nan(s: &CpuStorage) -> bool {
@@ -304,20 +234,5 @@ fn has_nan(s: &CpuStorage) -> bool {
         CpuStorage::F32(v) => v.iter().any(|x| x.is_nan()),
         CpuStorage::F64(v) => v.iter().any(|x| x.is_nan()),
         _ => false,
-    }
-}
-
-/// Adds `bias` to every row of the row-major `y` (rows of `bias.len()` elements).
-fn add_rows<T: FloatElem>(y: &mut [T], bias: &[T]) {
-    match bias {
-        [] => return,
-        // One output (a binary classifier's logit): one pass, not rows of one element.
-        &[b] => return y.iter_mut().for_each(|v| *v += b),
-        _ => {}
-    }
-    for row in y.chunks_mut(bias.len()) {
-        for (v, &b) in row.iter_mut().zip(bias) {
-            *v += b;
-        }
     }
 }

@@ -5,6 +5,9 @@ use crate::{Result, Tensor};
 
 macro_rules! activation {
     ($(#[$doc:meta])* $name:ident, |$x:ident| $body:expr) => {
+        activation!($(#[$doc])* $name, |$x| $body, is_relu = false);
+    };
+    ($(#[$doc:meta])* $name:ident, |$x:ident| $body:expr, is_relu = $relu:expr) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default)]
         pub struct $name;
@@ -12,6 +15,9 @@ macro_rules! activation {
         impl Module for $name {
             fn forward(&self, $x: &Tensor) -> Result<Tensor> {
                 $body
+            }
+            fn is_relu(&self) -> bool {
+                $relu
             }
             fn type_name(&self) -> String {
                 stringify!($name).into()
@@ -30,7 +36,8 @@ activation!(
     /// # Ok::<(), sinapsis::Error>(())
     /// ```
     ReLU,
-    |x| x.relu()
+    |x| x.relu(),
+    is_relu = true
 );
 activation!(
     /// `1 / (1 + e^-x)` (`nn.Sigmoid`).

@@ -96,10 +96,20 @@ impl Sequential {
 }
 
 impl Module for Sequential {
+    /// Runs the layers in order. A layer followed by a `ReLU` runs as one fused op where it
+    /// has one ([`Module::forward_relu`]: `Linear`), with the same values and gradients.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let mut y = x.clone();
-        for layer in &self.layers {
-            y = layer.forward(&y)?;
+        let mut i = 0;
+        while let Some(layer) = self.layers.get(i) {
+            let fused = match self.layers.get(i + 1) {
+                Some(next) if next.is_relu() => layer.forward_relu(&y),
+                _ => None,
+            };
+            (y, i) = match fused {
+                Some(out) => (out?, i + 2),
+                None => (layer.forward(&y)?, i + 1),
+            };
         }
         Ok(y)
     }

@@ -93,8 +93,8 @@ impl Linear {
     }
 }
 
-impl Module for Linear {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+impl Linear {
+    fn check_input(&self, x: &Tensor) -> Result<()> {
         if x.rank() == 0 || x.dims()[x.rank() - 1] != self.in_features() {
             return Err(Error::Shape {
                 op: "Linear",
@@ -106,7 +106,22 @@ impl Module for Linear {
                 ),
             });
         }
+        Ok(())
+    }
+}
+
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.check_input(x)?;
         x.linear(&self.weight, self.bias.as_ref())
+    }
+
+    /// `relu(forward(x))` as one op (`Tensor::linear_relu`).
+    fn forward_relu(&self, x: &Tensor) -> Option<Result<Tensor>> {
+        Some(
+            self.check_input(x)
+                .and_then(|()| x.linear_relu(&self.weight, self.bias.as_ref())),
+        )
     }
 
     fn own_parameters(&self) -> Vec<(String, Tensor)> {

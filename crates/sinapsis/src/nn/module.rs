@@ -41,6 +41,21 @@ pub trait Module: Send + Sync {
     /// The forward pass.
     fn forward(&self, x: &Tensor) -> Result<Tensor>;
 
+    /// `relu(self.forward(x))` as one fused op, for modules that have one (`Linear`: the
+    /// bias and the ReLU in one pass over the product, and a backward that masks the
+    /// gradient with the output); `None`, the default, for the rest. `Sequential` calls it
+    /// for a layer followed by a module whose [`Module::is_relu`] holds. Values and
+    /// gradients must equal those of the two steps.
+    fn forward_relu(&self, _x: &Tensor) -> Option<Result<Tensor>> {
+        None
+    }
+
+    /// Whether this module computes exactly `max(x, 0)` and nothing else (`ReLU`), so that
+    /// a container may fold it into the layer before it ([`Module::forward_relu`]).
+    fn is_relu(&self) -> bool {
+        false
+    }
+
     /// Parameters held directly by this module (not by its children), with their local
     /// names, in registration order (`[("weight", w), ("bias", b)]` for `Linear`).
     fn own_parameters(&self) -> Vec<(String, Tensor)> {
