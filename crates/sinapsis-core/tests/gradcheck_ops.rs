@@ -266,6 +266,23 @@ fn matmul_in_every_rank_combination() {
 }
 
 #[test]
+fn cross_entropy_rows() {
+    let mut gen = Generator::new(10);
+    let x = leaf(&mut gen, &[5, 4]);
+    let t = Tensor::new(&[3i64, 0, 1, 3, 2]).unwrap();
+    gradcheck(|xs| xs[0].cross_entropy_rows(&t), std::slice::from_ref(&x)).unwrap();
+    // Through a transposed view and a weighted reduction (non-uniform upstream gradient).
+    let w = Tensor::new(&[1.0f64, -2.0, 0.5, 3.0, 1.5]).unwrap();
+    gradcheck(
+        |xs| xs[0].t()?.t()?.cross_entropy_rows(&t)?.mul(&w)?.sum_all(),
+        &[x],
+    )
+    .unwrap();
+    let xt = leaf(&mut gen, &[4, 5]);
+    gradcheck(|xs| xs[0].t()?.cross_entropy_rows(&t), &[xt]).unwrap();
+}
+
+#[test]
 fn linear_relu_fused_and_general() {
     let mut gen = Generator::new(9);
     // The fused op (about half the outputs clipped), without a bias, on a transposed input,

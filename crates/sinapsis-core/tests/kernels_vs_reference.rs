@@ -396,3 +396,80 @@ fn column_sums_of_large_matrices() {
         assert_eq!(got, one_thread, "{a}x{b}: thread count changed the sum");
     }
 }
+
+#[test]
+fn cross_entropy_rows_matches_log_softmax_and_gather() {
+    let mut gen = Generator::new(23);
+    // Small, one block, several blocks, and past the threading threshold.
+    for (n, c) in [(1, 1), (3, 7), (1500, 10), (30000, 10)] {
+        let x64 = gen
+            .randn(vec![n, c], DType::F64)
+            .unwrap()
+            .mul_scalar(4.0)
+            .unwrap();
+        let t: Vec<i64> = (0..n).map(|i| ((i * 7 + 3) % c) as i64).collect();
+        let t = Tensor::new(t.as_slice()).unwrap();
+        let weights = gen.randn(vec![n], DType::F64).unwrap();
+        for dtype in [DType::F64, DType::F32] {
+            let what = format!("{n}x{c} {dtype:?}");
+            let tol = if dtype == DType::F64 { 1e-12 } else { 1e-5 };
+            let x = x64.to_dtype(dtype).unwrap();
+            let w = weights.to_dtype(dtype).unwrap();
+            let run = |fused: bool| -> (Vec<f64>, Vec<f64>) {
+                let x = x.detach().requires_grad_(true).unwrap();
+                let rows = if fused {
+                    x.cross_entropy_rows(&t).unwrap()
+                } else {
+                    let logp = x.log_softmax(1).unwrap();
+                    let idx = t.unsqueeze(1).unwrap();
+                    logp.gather(1, &idx)
+                        .unwrap()
+                        .squeeze(1)
+                        .unwrap()
+                        .neg()
+                        .unwrap()
+                };
+                rows.mul(&w).unwrap().sum_all().unwrap().backward().unwrap();
+                (
+                    rows.to_f64_vec().unwrap(),
+                    x.grad().unwrap().to_f64_vec().unwrap(),
+                )
+            };
+            let (fused, reference) = (run(true), run(false));
+            close(&format!("{what}: losses"), &fused.0, &reference.0, tol);
+            close(&format!("{what}: gradient"), &fused.1, &reference.1, tol);
+        }
+    }
+    // Infinite and huge logits give what -log_softmax gives.
+    let x = Tensor::new(&[
+        [f32::NEG_INFINITY, 0.0],
+        [1000.0, 0.0],
+        [f32::INFINITY, 0.0],
+    ])
+    .unwrap();
+    let l = x
+        .cross_entropy_rows(&Tensor::new(&[1i64, 1, 1]).unwrap())
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
+    assert_eq!(l[0], 0.0);
+    assert_eq!(l[1], 1000.0);
+    assert_eq!(l[2], f32::INFINITY, "as -log_softmax gives: {l:?}");
+    // Errors name the op and what is wrong.
+    let x = Tensor::zeros([2, 3], DType::F32).unwrap();
+    for (t, needle) in [
+        (
+            Tensor::new(&[0i64, 3]).unwrap(),
+            "target 3 (row 1) is out of range for 3 classes",
+        ),
+        (Tensor::new(&[0i64, -1]).unwrap(), "target -1 (row 1)"),
+        (Tensor::new(&[0i64]).unwrap(), "must be (2)"),
+        (Tensor::new(&[0.0f32, 1.0]).unwrap(), "i64 class indices"),
+    ] {
+        let e = x.cross_entropy_rows(&t).unwrap_err().to_string();
+        assert!(
+            e.contains("cross_entropy_rows") && e.contains(needle),
+            "{e}"
+        );
+    }
+}

@@ -10,7 +10,8 @@ use super::{BinaryOp, Op, UnaryOp};
 use crate::cpu::strided::zip3_map;
 use crate::layout::Layout;
 use crate::tensor::{
-    linear_backward, sigmoid, Map3, FRAC_1_SQRT_2, GELU_TANH_COEF, SQRT_2_OVER_PI,
+    cross_entropy_rows_backward, linear_backward, sigmoid, Map3, FRAC_1_SQRT_2, GELU_TANH_COEF,
+    SQRT_2_OVER_PI,
 };
 use crate::{FloatElem, Result, Tensor};
 use smallvec::{smallvec, SmallVec};
@@ -339,6 +340,10 @@ pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor) -> Result<Grads> {
             // dx = g - softmax(x) * sum(g)
             let s = g.sum([*dim], true)?;
             smallvec![Some(g.sub(&out.exp()?.mul(&s)?)?)]
+        }
+        // dx = g (softmax(x) - onehot(target)), row by row (see tensor/cross_entropy.rs).
+        Op::CrossEntropyRows { x, target, lse } => {
+            smallvec![Some(cross_entropy_rows_backward(x, target, lse, g)?)]
         }
         // dx = col2im(W^T @ g), dW = g @ cols^T, db = sum of g (see tensor/conv.rs).
         Op::Conv2d { x, w, b, args } => Tensor::conv2d_backward(x, w, b.as_ref(), args, g)?,

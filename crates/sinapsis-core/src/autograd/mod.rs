@@ -240,6 +240,13 @@ pub(crate) enum Op {
         x: Tensor,
         dim: usize,
     },
+    /// Per-row cross entropy of `(N, C)` logits against the i64 class indices `target`;
+    /// `lse` holds each row's log-sum-exp for the backward.
+    CrossEntropyRows {
+        x: Tensor,
+        target: Tensor,
+        lse: Tensor,
+    },
     /// 2-D convolution; inputs `x`, `w` and the optional bias `b`, in that order.
     Conv2d {
         x: Tensor,
@@ -279,6 +286,7 @@ impl Op {
             | Op::Norm { x, .. }
             | Op::Softmax { x, .. }
             | Op::LogSoftmax { x, .. }
+            | Op::CrossEntropyRows { x, .. }
             | Op::MaxPool2d { x, .. }
             | Op::AvgPool2d { x, .. } => v.push(x),
             Op::Conv2d { x, w, b, .. } | Op::Linear { x, w, b, .. } => {
@@ -318,6 +326,7 @@ impl Op {
             | Op::Norm { x, .. }
             | Op::Softmax { x, .. }
             | Op::LogSoftmax { x, .. }
+            | Op::CrossEntropyRows { x, .. }
             | Op::MaxPool2d { x, .. }
             | Op::AvgPool2d { x, .. } => smallvec::smallvec![x],
             Op::Conv2d { x, w, b, .. } | Op::Linear { x, w, b, .. } => {
@@ -379,8 +388,17 @@ pub(crate) fn run_backward(root: &Tensor, seed: Tensor) -> Result<()> {
             node.accumulate_grad(grad.contiguous()?)?;
             continue;
         };
+        let t0 = std::time::Instant::now();
         let input_grads = backward::apply(op, &node, &grad)?;
         drop(grad);
+        if std::env::var_os("SIN_PROF").is_some() {
+            eprintln!(
+                "PROF {:?} {:?} {:.3}",
+                op,
+                node.dims(),
+                t0.elapsed().as_secs_f64() * 1e3
+            );
+        }
         for (input, g) in op.inputs().into_iter().zip(input_grads) {
             let Some(g) = g else { continue };
             if !input.requires_grad() {
@@ -423,6 +441,7 @@ impl std::fmt::Debug for Op {
             Op::Norm { .. } => "Norm",
             Op::Softmax { .. } => "Softmax",
             Op::LogSoftmax { .. } => "LogSoftmax",
+            Op::CrossEntropyRows { .. } => "CrossEntropyRows",
             Op::Conv2d { .. } => "Conv2d",
             Op::MaxPool2d { .. } => "MaxPool2d",
             Op::AvgPool2d { .. } => "AvgPool2d",

@@ -2,6 +2,7 @@
 //! compare it against on odd sizes and non-contiguous layouts.
 
 pub(crate) mod conv;
+pub(crate) mod fast_exp;
 pub(crate) mod matmul;
 pub(crate) mod pool;
 pub(crate) mod reduce;

@@ -6,6 +6,7 @@
 
 mod conv;
 mod create;
+mod cross_entropy;
 mod display;
 mod elementwise;
 mod index;
@@ -20,6 +21,7 @@ mod view;
 pub(crate) use conv::AvgPool;
 pub use conv::{Conv1dOptions, Conv2dOptions, IntoPair};
 pub use create::NdArray;
+pub(crate) use cross_entropy::cross_entropy_rows_backward;
 pub(crate) use elementwise::{sigmoid, Map3, FRAC_1_SQRT_2, GELU_TANH_COEF, SQRT_2_OVER_PI};
 pub(crate) use linear::linear_backward;
 

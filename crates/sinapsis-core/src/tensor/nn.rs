@@ -41,7 +41,7 @@ fn row_max<T: FloatElem>(x: &[T]) -> T {
 
 /// Shift for a stable exp: the row max, or 0 when the max is infinite (all -inf rows give
 /// NaN as in PyTorch rather than a spurious number).
-fn shift<T: FloatElem>(x: &[T]) -> T {
+pub(super) fn shift<T: FloatElem>(x: &[T]) -> T {
     let m = row_max(x);
     if m == T::INFINITY || m == T::NEG_INFINITY {
         T::zero()

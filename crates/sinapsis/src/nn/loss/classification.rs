@@ -84,12 +84,11 @@ pub fn cross_entropy(
         };
     };
     let class_weight = class_weight(OP, input, weight)?;
-    let logp = input.log_softmax(1)?;
     let classes = input.dims()[1] as f64;
     if target.shape() == input.shape() {
         return probability_targets(
             OP,
-            &logp,
+            &input.log_softmax(1)?,
             target,
             class_weight,
             ignore_index,
@@ -98,6 +97,21 @@ pub fn cross_entropy(
         );
     }
     let targets = ClassTargets::new(OP, input, target, class_weight.as_ref(), ignore_index)?;
+    if input.rank() == 2
+        && class_weight.is_none()
+        && targets.ignored.is_none()
+        && label_smoothing == 0.0
+    {
+        // The usual case, (N, C) logits and plain class indices: one op.
+        let rows = input.cross_entropy_rows(target)?;
+        return match reduction {
+            Reduction::None => Ok(rows),
+            Reduction::Sum => rows.sum_all(),
+            Reduction::Mean => rows.sum_all()?.div_scalar(targets.total_weight),
+            Reduction::BatchMean => unreachable!("rejected above"),
+        };
+    }
+    let logp = input.log_softmax(1)?;
     let nll = targets.nll(&logp, reduction)?;
     if label_smoothing == 0.0 {
         return Ok(nll);
