@@ -388,17 +388,8 @@ pub(crate) fn run_backward(root: &Tensor, seed: Tensor) -> Result<()> {
             node.accumulate_grad(grad.contiguous()?)?;
             continue;
         };
-        let t0 = std::time::Instant::now();
         let input_grads = backward::apply(op, &node, &grad)?;
         drop(grad);
-        if std::env::var_os("SIN_PROF").is_some() {
-            eprintln!(
-                "PROF {:?} {:?} {:.3}",
-                op,
-                node.dims(),
-                t0.elapsed().as_secs_f64() * 1e3
-            );
-        }
         for (input, g) in op.inputs().into_iter().zip(input_grads) {
             let Some(g) = g else { continue };
             if !input.requires_grad() {

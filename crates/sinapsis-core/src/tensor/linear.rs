@@ -122,6 +122,12 @@ impl Tensor {
     }
 }
 
+/// The elements of a contiguous tensor `t` within its storage slice `s`.
+fn dense<'a, T>(s: &'a [T], t: &Tensor) -> &'a [T] {
+    let start = t.layout().offset();
+    &s[start..start + t.shape().numel()]
+}
+
 /// The gradients of the fused op (`Op::Linear`) for its inputs `x`, `w`, `b`, given its
 /// output `y` and upstream gradient `g`; `need` says which inputs want one.
 ///
@@ -140,12 +146,12 @@ pub(crate) fn linear_backward(
     let (g, gb) = if relu {
         let y = y.contiguous()?;
         let (masked, sums) = Tensor::with_cpus(&[&g, &y], |s| match (s[0], s[1]) {
-            (CpuStorage::F32(g), CpuStorage::F32(y)) => {
-                let (m, s) = relu_mask(g, y, cols, need_b);
+            (CpuStorage::F32(gs), CpuStorage::F32(ys)) => {
+                let (m, s) = relu_mask(dense(gs, &g), dense(ys, &y), cols, need_b);
                 (CpuStorage::F32(m), s.map(CpuStorage::F32))
             }
-            (CpuStorage::F64(g), CpuStorage::F64(y)) => {
-                let (m, s) = relu_mask(g, y, cols, need_b);
+            (CpuStorage::F64(gs), CpuStorage::F64(ys)) => {
+                let (m, s) = relu_mask(dense(gs, &g), dense(ys, &y), cols, need_b);
                 (CpuStorage::F64(m), s.map(CpuStorage::F64))
             }
             _ => unreachable!("linear's output and gradient share its float dtype"),
@@ -155,8 +161,8 @@ pub(crate) fn linear_backward(
     } else {
         let sums = need_b.then(|| {
             g.with_cpu(|s, _| match s {
-                CpuStorage::F32(g) => CpuStorage::F32(column_sums(g, cols)),
-                CpuStorage::F64(g) => CpuStorage::F64(column_sums(g, cols)),
+                CpuStorage::F32(s) => CpuStorage::F32(column_sums(dense(s, &g), cols)),
+                CpuStorage::F64(s) => CpuStorage::F64(column_sums(dense(s, &g), cols)),
                 _ => unreachable!("linear's gradient is float"),
             })
         });
