@@ -216,15 +216,19 @@ pub(crate) fn cross_entropy_rows_backward(
     let classes = x.dims()[1];
     let t = class_indices("cross_entropy_rows", target, classes)?;
     let (x, g) = (x.contiguous()?, g.contiguous()?);
-    let rows = t.len();
-    let (xo, go) = (x.layout().offset(), g.layout().offset());
+    let range = |t: &Tensor| {
+        t.layout()
+            .contiguous_range()
+            .expect("made contiguous above")
+    };
+    let (xr, gr) = (range(&x), range(&g));
     let grad = Tensor::with_cpus(&[&x, lse, &g], |s| match (s[0], s[1], s[2]) {
         (CpuStorage::F32(x), CpuStorage::F32(lse), CpuStorage::F32(g)) => {
-            let (x, g) = (&x[xo..xo + rows * classes], &g[go..go + rows]);
+            let (x, g) = (&x[xr.clone()], &g[gr.clone()]);
             CpuStorage::F32(backward(x, classes, (&t, lse, g), exp_in_place_f32))
         }
         (CpuStorage::F64(x), CpuStorage::F64(lse), CpuStorage::F64(g)) => {
-            let (x, g) = (&x[xo..xo + rows * classes], &g[go..go + rows]);
+            let (x, g) = (&x[xr.clone()], &g[gr.clone()]);
             CpuStorage::F64(backward(x, classes, (&t, lse, g), exp_in_place_f64))
         }
         _ => unreachable!("the loss shares its logits' float dtype"),

@@ -122,10 +122,11 @@ impl Tensor {
     }
 }
 
-/// The elements of a contiguous tensor `t` within its storage slice `s`.
+/// The elements of the contiguous tensor `t` within its storage slice `s`.
 fn dense<'a, T>(s: &'a [T], t: &Tensor) -> &'a [T] {
-    let start = t.layout().offset();
-    &s[start..start + t.shape().numel()]
+    &s[t.layout()
+        .contiguous_range()
+        .expect("made contiguous by the caller")]
 }
 
 /// The gradients of the fused op (`Op::Linear`) for its inputs `x`, `w`, `b`, given its
