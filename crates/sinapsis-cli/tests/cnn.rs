@@ -3,6 +3,8 @@
 //! files are absent), the augmented config checked to build, and the same config run on
 //! Fashion-MNIST files.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use sinapsis::data::mnist::idx::encode_idx;
@@ -63,6 +65,7 @@ fn metrics(outcome: &TrainOutcome) -> serde_json::Value {
 /// 98.92% after 2 and 3 epochs (about 98.3% after 1); the one-cycle schedule 98.98% after 2.
 #[test]
 fn mnist_cnn_config_reaches_99_percent() {
+    let _rng = common::default_generator();
     let Some(dir) = data_dir("mnist") else {
         return;
     };
@@ -85,6 +88,7 @@ fn mnist_cnn_config_reaches_99_percent() {
 /// and schedule.
 #[test]
 fn cnn_configs_parse_and_build() {
+    let _rng = common::default_generator();
     for name in ["mnist_cnn.toml", "mnist_cnn_augmented.toml"] {
         let exp = Experiment::load(config(name), &[]).unwrap();
         let spec = sinapsis_cli::build::data::describe(&exp).unwrap();
@@ -118,6 +122,7 @@ fn write_fake_idx(dir: &Path, n: usize) {
 /// fake set) train end to end.
 #[test]
 fn fashion_mnist_runs_with_the_same_config() {
+    let _rng = common::default_generator();
     let source = "data.source=\"fashion_mnist\"".to_string();
     let exp = Experiment::load(config("mnist_cnn.toml"), std::slice::from_ref(&source)).unwrap();
     exp.validate().unwrap();
@@ -151,6 +156,7 @@ fn fashion_mnist_runs_with_the_same_config() {
 /// folder, before anything is trained.
 #[test]
 fn fashion_mnist_missing_folder_is_named() {
+    let _rng = common::default_generator();
     let missing = temp_dir("fashion_missing").join("no_such_folder");
     let overrides = [
         "data.source=\"fashion_mnist\"".to_string(),
@@ -173,6 +179,7 @@ fn fashion_mnist_missing_folder_is_named() {
 /// PyTorch's reference CNN reaches about 88-90% after one epoch; the test asserts 85%.
 #[test]
 fn fashion_mnist_real_one_epoch() {
+    let _rng = common::default_generator();
     let Some(dir) = data_dir("fashion_mnist") else {
         return;
     };

@@ -1,5 +1,7 @@
 //! Shipped configs parse and build; error messages name the key path; --set; summary.
 
+mod common;
+
 use sinapsis_cli::config::Experiment;
 
 const BASE: &str = "[data]\nsource = \"circles\"\nn_samples = 200\n[model]\nlayers = [{ type = \"linear\", in = 2, out = 10 }, { type = \"relu\" }, { type = \"linear\", out = 1 }, { type = \"sigmoid\" }]\n[loss]\ntype = \"bce\"\n[optimizer]\ntype = \"sgd\"\nlr = 0.1\n";
@@ -14,6 +16,7 @@ fn err(text: &str, sets: &[&str]) -> String {
 
 #[test]
 fn shipped_configs_parse_and_build() {
+    let _rng = common::default_generator();
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs");
     for name in [
         "circles",
@@ -36,6 +39,7 @@ fn shipped_configs_parse_and_build() {
 
 #[test]
 fn circles_data_and_training_objects_build() {
+    let _rng = common::default_generator();
     let exp = Experiment::from_toml_str(BASE, "t", &["data.val_split=0.1".into()]).unwrap();
     let data = sinapsis_cli::build::data::build_data(&exp).unwrap();
     assert_eq!(data.test.len(), 50);
@@ -56,12 +60,14 @@ fn circles_data_and_training_objects_build() {
 
 #[test]
 fn syntax_error_has_line_and_column() {
+    let _rng = common::default_generator();
     let e = err("[data]\nsource = \n", &[]);
     assert!(e.contains("line 2"), "{e}");
 }
 
 #[test]
 fn unknown_key_lists_expected() {
+    let _rng = common::default_generator();
     let e = err(&BASE.replace("lr = 0.1", "lrr = 0.1"), &[]);
     assert!(
         e.contains("unknown key 'optimizer.lrr' (expected one of: type, lr, momentum"),
@@ -71,6 +77,7 @@ fn unknown_key_lists_expected() {
 
 #[test]
 fn wrong_type_names_path() {
+    let _rng = common::default_generator();
     let e = err(&BASE.replace("lr = 0.1", "lr = \"fast\""), &[]);
     assert!(
         e.contains("optimizer.lr: expected a float, got string \"fast\""),
@@ -80,6 +87,7 @@ fn wrong_type_names_path() {
 
 #[test]
 fn bad_values_collected() {
+    let _rng = common::default_generator();
     let e = err(
         BASE,
         &[
@@ -95,6 +103,7 @@ fn bad_values_collected() {
 
 #[test]
 fn incompatible_layer_sizes() {
+    let _rng = common::default_generator();
     let e = err(
         &BASE.replace(
             "{ type = \"linear\", out = 1 }",
@@ -107,6 +116,7 @@ fn incompatible_layer_sizes() {
 
 #[test]
 fn loss_output_mismatches() {
+    let _rng = common::default_generator();
     let e = err(&BASE.replace("out = 1 }", "out = 10 }"), &[]);
     assert!(e.contains("needs 1 output"), "{e}");
     let e = err(&BASE.replace(", { type = \"sigmoid\" }", ""), &[]);
@@ -122,6 +132,7 @@ fn loss_output_mismatches() {
 
 #[test]
 fn cuda_device_is_refused() {
+    let _rng = common::default_generator();
     let e = err(BASE, &["training.device=\"cuda\""]);
     assert!(
         e.contains("training.device") && e.contains("no GPU backend"),
@@ -131,6 +142,7 @@ fn cuda_device_is_refused() {
 
 #[test]
 fn set_overrides_and_unknown_path() {
+    let _rng = common::default_generator();
     let exp = Experiment::from_toml_str(
         BASE,
         "t",
@@ -145,6 +157,7 @@ fn set_overrides_and_unknown_path() {
 
 #[test]
 fn summary_circles() {
+    let _rng = common::default_generator();
     let exp = Experiment::from_toml_str(BASE, "t", &[]).unwrap();
     let s = sinapsis_cli::summary::summary(&exp).unwrap();
     assert!(s.contains("Total params: 41"), "{s}");
@@ -154,6 +167,7 @@ fn summary_circles() {
 /// same from their resolved form.
 #[test]
 fn tutorial_configs_parse_and_round_trip() {
+    let _rng = common::default_generator();
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs");
     for name in ["mnist_fullbatch", "circles_residual"] {
         let exp = Experiment::load(format!("{root}/{name}.toml"), &[]).unwrap();
@@ -169,6 +183,7 @@ fn tutorial_configs_parse_and_round_trip() {
 /// layer.
 #[test]
 fn residual_layers_in_a_layer_list() {
+    let _rng = common::default_generator();
     let layers = "[model]\nlayers = [{ type = \"linear\", in = 2, out = 16 }, { type = \"residual\", hidden = 32 }, { type = \"relu\" }, { type = \"linear\", out = 1 }, { type = \"sigmoid\" }]\n";
     let text = BASE.replace(
         BASE.lines()
@@ -206,6 +221,7 @@ fn residual_layers_in_a_layer_list() {
 
 #[test]
 fn every_plot_name_is_accepted_and_unknown_ones_listed() {
+    let _rng = common::default_generator();
     for name in sinapsis_cli::config::training::PLOTS {
         let set = format!("output.plots=[\"{name}\"]");
         Experiment::from_toml_str(BASE, "t.toml", &[set]).unwrap();
@@ -250,6 +266,7 @@ fn plots_in(run: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn every_named_plot_is_drawn_when_it_fits_a_binary_classifier() {
+    let _rng = common::default_generator();
     let run = run_with_every_plot(BASE, "binary");
     let drawn = plots_in(&run);
     for want in [
@@ -285,6 +302,7 @@ fn remove_run(run: &std::path::Path) {
 
 #[test]
 fn regression_and_multiclass_runs_skip_the_plots_that_do_not_fit() {
+    let _rng = common::default_generator();
     let regression = "[data]\nsource = \"regression\"\nn_samples = 200\nn_features = 3\nn_informative = 3\nnormalize = \"standard\"\n[model]\nlayers = [{ type = \"linear\", out = 8 }, { type = \"tanh\" }, { type = \"linear\", out = 1 }]\n[loss]\ntype = \"mse\"\n[optimizer]\ntype = \"sgd\"\nlr = 0.01\n";
     let run = run_with_every_plot(regression, "regression");
     let drawn = plots_in(&run);

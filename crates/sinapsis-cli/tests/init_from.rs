@@ -2,6 +2,8 @@
 //! before training; files that are missing, corrupt or do not fit fail before anything is
 //! written, naming `init.init_from` and the file.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -65,6 +67,7 @@ fn build_error(file: &Path) -> String {
 
 #[test]
 fn init_from_loads_a_previous_runs_weights() {
+    let _rng = common::default_generator();
     let out = temp_dir("loads");
     let file = trained_model(&out.join("first"));
     let saved = values(&load_safetensors(&file).unwrap());
@@ -114,6 +117,7 @@ fn init_from_loads_a_previous_runs_weights() {
 
 #[test]
 fn init_from_that_does_not_fit_names_every_key() {
+    let _rng = common::default_generator();
     let out = temp_dir("mismatch");
     let file = trained_model(&out);
     // A wrong shape for 0.weight, 2.bias left out, an extra key.
@@ -149,6 +153,7 @@ fn init_from_that_does_not_fit_names_every_key() {
 
 #[test]
 fn missing_or_corrupt_init_from_fails_before_the_run_folder() {
+    let _rng = common::default_generator();
     let out = temp_dir("missing");
     let missing = out.join("nowhere.safetensors");
     let msg = build_error(&missing);

@@ -2,6 +2,8 @@
 //! to >= 97% and leaves a complete run folder; resume continues bitwise; eval and predict
 //! read the run folder; bad runs give clear errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use sinapsis_cli::run::{eval, predict, train};
@@ -17,22 +19,13 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
-/// Held by every test that trains. Training seeds and draws from the process-wide default
-/// generator (as `torch.manual_seed` does); two trainings on parallel test threads would
-/// interleave their draws, and a run would no longer be reproducible.
-static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn training() -> std::sync::MutexGuard<'static, ()> {
-    TRAINING.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 #[test]
 fn default_experiment_trains_and_leaves_a_run_folder() {
-    let _serial = training();
+    let _rng = common::default_generator();
     let out = temp_dir("circles");
     let config = repo().join("configs/circles.toml");
     let outcome = train::train(&config, Some(&out), &["training.log_steps=true".into()]).unwrap();
@@ -102,7 +95,7 @@ fn default_experiment_trains_and_leaves_a_run_folder() {
 /// Training 4 epochs in one go, or 2 and then `resume` to 4, gives bitwise the same weights.
 #[test]
 fn resume_continues_bitwise() {
-    let _serial = training();
+    let _rng = common::default_generator();
     let out = temp_dir("resume");
     let config = repo().join("configs/circles.toml");
     let set = |epochs: u32| {
@@ -140,7 +133,7 @@ fn resume_continues_bitwise() {
 
 #[test]
 fn bad_run_folders_and_configs_are_clear_errors() {
-    let _serial = training();
+    let _rng = common::default_generator();
     let out = temp_dir("bad");
     let err = eval::eval(&out, None).unwrap_err().to_string();
     assert!(err.contains("not a run folder"), "{err}");

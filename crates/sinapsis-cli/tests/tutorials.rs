@@ -3,6 +3,8 @@
 //! (tutorial 6) and the regression loop (tutorial 7). Tests whose data is absent are skipped with a note, as in
 //! `crates/sinapsis/tests/mnist.rs` and `tabular.rs`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use sinapsis_cli::run::train::{self, TrainOutcome};
@@ -74,6 +76,7 @@ fn path_override(key: &str, p: &Path) -> String {
 /// 15 epochs give 97.60% with seed 0.
 #[test]
 fn tutorial2_mnist_mlp_15_epochs() {
+    let _rng = common::default_generator();
     let Some(dir) = mnist() else { return };
     let out = temp_dir("mnist_mlp");
     let (outcome, acc) = train_config(
@@ -96,6 +99,7 @@ fn tutorial2_mnist_mlp_15_epochs() {
 /// constant rate stop at 96.2-96.9% after 5 epochs (a quarter of the steps).
 #[test]
 fn tutorial3_normalized_mlp_5_epochs() {
+    let _rng = common::default_generator();
     let Some(dir) = mnist() else { return };
     let out = temp_dir("mnist_normalized");
     let (outcome, acc) = train_config(
@@ -117,6 +121,7 @@ fn tutorial3_normalized_mlp_5_epochs() {
 /// after 1000. The whole run takes 80-90 s on two cores (W3's epoch, ~80 ms).
 #[test]
 fn tutorial3_full_batch_sgd_1000_epochs() {
+    let _rng = common::default_generator();
     let Some(dir) = mnist() else { return };
     let out = temp_dir("mnist_fullbatch");
     let (outcome, acc) = train_config(
@@ -166,6 +171,7 @@ fn tensors(p: &Path) -> Vec<(String, Vec<f32>)> {
 /// ROC-AUC in metrics.json, and model.safetensors holds the best epoch's weights.
 #[test]
 fn tutorial6_breast_cancer_with_early_stopping_and_best_checkpoint() {
+    let _rng = common::default_generator();
     let Some(dir) = data_dir("tabular", &["breast_cancer.csv"]) else {
         return;
     };
@@ -226,6 +232,7 @@ fn tutorial6_breast_cancer_with_early_stopping_and_best_checkpoint() {
 /// circles to >= 97%, and `summary` shows its residual blocks.
 #[test]
 fn tutorial4_residual_mlp_trains_circles() {
+    let _rng = common::default_generator();
     let config = repo().join("configs/circles_residual.toml");
     let summary = sinapsis_cli::summary::summary_of_path(&config).unwrap();
     println!("{summary}");
@@ -256,6 +263,7 @@ fn tutorial4_residual_mlp_trains_circles() {
 /// Errors in a residual_mlp config name the key.
 #[test]
 fn residual_mlp_config_errors_name_the_key() {
+    let _rng = common::default_generator();
     let out = temp_dir("residual_errors");
     let config = repo().join("configs/circles_residual.toml");
     let err = |set: &[&str]| -> String {
@@ -291,6 +299,7 @@ fn residual_mlp_config_errors_name_the_key() {
 /// 113-150).
 #[test]
 fn tutorial7_regression_mlp_fits_the_targets() {
+    let _rng = common::default_generator();
     let out = temp_dir("regression");
     let config = repo().join("configs/regression.toml");
     let outcome = train::train(&config, Some(&out), &[]).unwrap();

@@ -2,6 +2,8 @@
 //! state_dict names and shapes, parameter counts), initialiser statistics, state_dict
 //! loading, modes, freezing and container surgery.
 
+mod common;
+
 use serde_json::Value;
 use sinapsis::nn::init::{self, FanMode};
 use sinapsis::nn::*;
@@ -131,6 +133,7 @@ fn fixture() -> Value {
 
 #[test]
 fn every_fixture_model_matches_pytorch_names_shapes_counts_and_repr() {
+    let _rng = common::default_generator();
     let fx = fixture();
     let models = fx["models"].as_object().unwrap();
     assert_eq!(models.len(), 7);
@@ -180,6 +183,7 @@ fn every_fixture_model_matches_pytorch_names_shapes_counts_and_repr() {
 
 #[test]
 fn calculate_gain_matches_pytorch() {
+    let _rng = common::default_generator();
     let fx = fixture();
     let g = &fx["init"]["calculate_gain"];
     let close = |a: f64, b: &Value| assert!((a - b.as_f64().unwrap()).abs() < 1e-12, "{a} vs {b}");
@@ -214,6 +218,7 @@ fn stats(t: &Tensor) -> (f64, f64, f64, f64) {
 
 #[test]
 fn initialisers_have_the_right_bounds_and_moments() {
+    let _rng = common::default_generator();
     sinapsis::manual_seed(7);
     let w = Tensor::zeros((400, 500), DType::F32).unwrap(); // fan_in 500, fan_out 400
     let (fi, fo) = (500.0f64, 400.0f64);
@@ -271,6 +276,7 @@ fn initialisers_have_the_right_bounds_and_moments() {
 
 #[test]
 fn strict_loading_reports_every_problem_at_once() {
+    let _rng = common::default_generator();
     let m = Sequential::new()
         .add(Linear::new(3, 4).unwrap())
         .add(ReLU)
@@ -310,6 +316,7 @@ fn strict_loading_reports_every_problem_at_once() {
 
 #[test]
 fn train_eval_modes_reach_every_layer() {
+    let _rng = common::default_generator();
     sinapsis::manual_seed(0);
     let m = Sequential::new()
         .add(Linear::new(8, 8).unwrap())
@@ -353,6 +360,7 @@ fn train_eval_modes_reach_every_layer() {
 
 #[test]
 fn freezing_and_transfer_learning() {
+    let _rng = common::default_generator();
     // Freeze a pretrained body, swap the head for a new Linear(100, 1), as the tutorials do.
     let mut model = Sequential::new()
         .add(Linear::new(784, 100).unwrap())
@@ -385,6 +393,7 @@ fn freezing_and_transfer_learning() {
 
 #[test]
 fn layers_forward_shapes_and_errors() {
+    let _rng = common::default_generator();
     let x = Tensor::ones((2, 5), DType::F32).unwrap();
     assert!(Linear::new(4, 3).unwrap().forward(&x).is_err());
     let e = Linear::new(4, 3)
@@ -446,6 +455,7 @@ fn layers_forward_shapes_and_errors() {
 
 #[test]
 fn sequential_fuses_linear_relu_with_the_same_values_and_gradients() {
+    let _rng = common::default_generator();
     // Linear-ReLU pairs run as one op inside Sequential; a ReLU after anything else, a
     // trailing Linear, and the same layers called one by one give the same numbers.
     let net = Sequential::new()

@@ -3,6 +3,8 @@
 //! accumulation equals a larger batch; a stop request (Ctrl-C) ends the run cleanly;
 //! history.csv and steps.csv hold what the run did.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use sinapsis::data::dataset::{Dataset, Subset, TensorDataset};
@@ -65,6 +67,7 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn circles_tutorial_reaches_97_percent() -> Result<()> {
+    let _rng = common::default_generator();
     sinapsis::manual_seed(26);
     let (train, test) = circles()?;
     let train = DataLoader::from_arc(train, 64)?.shuffle(true).seed(26);
@@ -130,6 +133,7 @@ fn circles_tutorial_reaches_97_percent() -> Result<()> {
 /// disagrees with the validation data.
 #[test]
 fn early_stopping_stops_and_restores_the_best_weights() -> Result<()> {
+    let _rng = common::default_generator();
     sinapsis::manual_seed(1);
     let x = Tensor::randn((64, 1), DType::F32)?;
     let train = DataLoader::new(TensorDataset::new(vec![x.clone(), x.mul_scalar(3.0)?])?, 16)?;
@@ -174,6 +178,7 @@ fn early_stopping_stops_and_restores_the_best_weights() -> Result<()> {
 
 #[test]
 fn non_finite_loss_stops_with_epoch_and_batch() -> Result<()> {
+    let _rng = common::default_generator();
     sinapsis::manual_seed(2);
     let x = Tensor::randn((32, 2), DType::F32)?.mul_scalar(100.0)?;
     let y = x.sum([1], true)?;
@@ -209,6 +214,7 @@ fn non_finite_loss_stops_with_epoch_and_batch() -> Result<()> {
 /// Two micro-batches of 8 with accumulation make the same step as one batch of 16.
 #[test]
 fn gradient_accumulation_equals_the_larger_batch() -> Result<()> {
+    let _rng = common::default_generator();
     sinapsis::manual_seed(3);
     let x = Tensor::randn((64, 4), DType::F64)?;
     let y = x.sum([1], true)?.sin()?;
@@ -254,6 +260,7 @@ fn gradient_accumulation_equals_the_larger_batch() -> Result<()> {
 /// about it.
 #[test]
 fn stop_request_interrupts_after_the_step() -> Result<()> {
+    let _rng = common::default_generator();
     struct StopAtStep(u64, Option<StopReason>);
     impl Callback for StopAtStep {
         fn on_step_end(&mut self, _ctx: &mut Context<'_>, log: &StepLog) -> Result<()> {
@@ -298,6 +305,7 @@ fn stop_request_interrupts_after_the_step() -> Result<()> {
 /// Callbacks can add metrics that later callbacks and the history see.
 #[test]
 fn callbacks_add_metrics_and_can_stop() -> Result<()> {
+    let _rng = common::default_generator();
     struct Extra;
     impl Callback for Extra {
         fn on_epoch_end(&mut self, ctx: &mut Context<'_>, log: &mut EpochLog) -> Result<Control> {
@@ -347,6 +355,7 @@ fn callbacks_add_metrics_and_can_stop() -> Result<()> {
 /// gamma 0.1) epochs 1-2 log 1.0 and epochs 3-4 log 0.1, and each step logs its own rate.
 #[test]
 fn epoch_logs_the_learning_rate_it_trained_with() -> Result<()> {
+    let _rng = common::default_generator();
     struct Rates(Arc<Mutex<Vec<f64>>>);
     impl Callback for Rates {
         fn on_step_end(&mut self, _: &mut Context<'_>, log: &StepLog) -> Result<()> {
@@ -397,6 +406,7 @@ fn epoch_logs_the_learning_rate_it_trained_with() -> Result<()> {
 /// checkpoint carries the sums of the batches trained before the stop.
 #[test]
 fn mid_epoch_resume_logs_the_whole_epoch() -> Result<()> {
+    let _rng = common::default_generator();
     use sinapsis::train::{restore_run, ModelCheckpoint};
 
     /// At step `at`, writes the checkpoint a Ctrl-C would write (without stopping the run).
