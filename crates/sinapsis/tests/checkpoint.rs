@@ -507,3 +507,35 @@ fn saving_over_a_checkpoint_replaces_it_whole() {
     assert_eq!(fs::read_dir(&root).unwrap().count(), 2);
     fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn a_successful_save_removes_temporaries_of_killed_saves() {
+    let root = scratch("stale");
+    let dir = root.join("ckpt");
+    // Left by saves killed mid-write: a folder and a file of processes that no longer run
+    // (no pid reaches u32::MAX - 1), and one of a process that does (pid 1, init).
+    let gone_dir = root.join("ckpt.tmp-4294967294");
+    fs::create_dir_all(&gone_dir).unwrap();
+    fs::write(gone_dir.join("model.safetensors"), b"half-writ").unwrap();
+    let gone_file = root.join("notes.txt.tmp-4294967294");
+    fs::write(&gone_file, b"half").unwrap();
+    let live = root.join("ckpt.tmp-1");
+    fs::create_dir_all(&live).unwrap();
+    // Names that only look alike are someone else's.
+    let other = root.join("ckpt.tmp-notapid");
+    fs::write(&other, b"keep").unwrap();
+
+    saved_checkpoint(&dir, 1);
+    sinapsis::checkpoint::write_atomic(&root.join("notes.txt"), b"done").unwrap();
+
+    let linux = cfg!(target_os = "linux") && Path::new("/proc/self").exists();
+    assert_eq!(gone_dir.exists(), !linux, "stale folder of a gone process");
+    assert_eq!(gone_file.exists(), !linux, "stale file of a gone process");
+    assert!(
+        live.exists(),
+        "a running process's temporary is never touched"
+    );
+    assert!(other.exists(), "a name without a pid is not a temporary");
+    assert_eq!(Checkpoint::load(&dir).unwrap().meta.epoch, 1);
+    fs::remove_dir_all(&root).unwrap();
+}

@@ -61,7 +61,8 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Writes `bytes` to `path` atomically: into `path.tmp-<pid>` in the same folder, synced,
 /// then renamed over `path`, and the folder synced. A crash at any point leaves either the
-/// previous `path` or the new one, never a half-written file (at worst a stray `.tmp-<pid>`).
+/// previous `path` or the new one, never a half-written file (at worst a stray `.tmp-<pid>`,
+/// which the next successful save of `path` removes once that process is gone).
 ///
 /// ```
 /// # fn main() -> sinapsis::Result<()> {
@@ -87,7 +88,53 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
         return Err(e);
     }
-    sync_dir(parent_of(path))
+    sync_dir(parent_of(path))?;
+    remove_stale_temporaries(path);
+    Ok(())
+}
+
+/// Removes the `path.tmp-<pid>` files and folders that saves killed mid-write left behind,
+/// once a save of `path` has succeeded. Only those of processes that no longer run are
+/// touched (a live one may be saving right now), and only where that can be told (Linux's
+/// `/proc`); elsewhere they stay. Best effort: a temporary that cannot be removed is left.
+pub(crate) fn remove_stale_temporaries(path: &Path) {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let prefix = format!("{name}.tmp-");
+    let Ok(entries) = fs::read_dir(parent_of(path)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && process_is_gone(pid) {
+            let stale = entry.path();
+            let _ = if stale.is_dir() {
+                fs::remove_dir_all(&stale)
+            } else {
+                fs::remove_file(&stale)
+            };
+        }
+    }
+}
+
+/// Whether no process `pid` runs now; `false` where that cannot be told.
+///
+/// NOTE: `/proc` shows this PID namespace only. A writer in another container sharing the
+/// folder may look gone; removing its temporary makes its rename fail with an error, and
+/// the previous checkpoint stays intact, so nothing is lost.
+fn process_is_gone(pid: u32) -> bool {
+    let proc_fs = Path::new("/proc");
+    cfg!(target_os = "linux")
+        && proc_fs.join("self").exists()
+        && !proc_fs.join(pid.to_string()).exists()
 }
 
 /// Replaces the folder `dir` by the complete, synced folder `staged` (a sibling), keeping the

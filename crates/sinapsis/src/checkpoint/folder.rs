@@ -8,7 +8,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::atomic::{io_error, replace_dir, sync_dir, with_suffix, write_synced};
+use super::atomic::{
+    io_error, remove_stale_temporaries, replace_dir, sync_dir, with_suffix, write_synced,
+};
 use super::meta::{CheckpointMeta, OptimizerMeta, FORMAT_VERSION};
 use super::safetensors_file::{load_safetensors, safetensors_bytes};
 use crate::nn::ModuleExt;
@@ -129,7 +131,8 @@ impl Checkpoint {
     /// atomically: everything is written and synced in `dir.tmp-<pid>/`, the old folder moves
     /// to `dir.old`, the new one takes its name, then `dir.old` is removed. At every moment
     /// either `dir` or `dir.old` holds a complete checkpoint, which [`Checkpoint::load`]
-    /// finds.
+    /// finds. After a successful save, `dir.tmp-<pid>` folders left by saves killed
+    /// mid-write are removed (those of processes no longer running, on Linux).
     ///
     /// # Errors
     /// [`Error::Data`] naming the file or folder that could not be written or renamed.
@@ -140,6 +143,9 @@ impl Checkpoint {
             .and_then(|()| replace_dir(&staged, dir));
         if result.is_err() && staged.exists() {
             let _ = fs::remove_dir_all(&staged);
+        }
+        if result.is_ok() {
+            remove_stale_temporaries(dir);
         }
         result
     }
