@@ -26,6 +26,15 @@ pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// The separator between a saved name and the writing process's id in its temporary.
+const TEMPORARY_INFIX: &str = ".tmp-";
+
+/// Where this process stages a save of `path` before renaming it into place
+/// (`ckpt` -> `ckpt.tmp-<pid>`); [`remove_stale_temporaries`] parses the same name.
+pub(crate) fn temporary_for(path: &Path) -> PathBuf {
+    with_suffix(path, &format!("{TEMPORARY_INFIX}{}", std::process::id()))
+}
+
 /// The folder holding `path` (`.` for a bare file name).
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {
@@ -80,7 +89,7 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 /// [`Error::Data`] naming the file when it cannot be written, synced or renamed (the
 /// temporary file is removed then).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = with_suffix(path, &format!(".tmp-{}", std::process::id()));
+    let tmp = temporary_for(path);
     let written = write_synced(&tmp, bytes).and_then(|()| {
         fs::rename(&tmp, path).map_err(|e| io_error(path, "rename the temporary file over it", e))
     });
@@ -101,7 +110,7 @@ pub(crate) fn remove_stale_temporaries(path: &Path) {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return;
     };
-    let prefix = format!("{name}.tmp-");
+    let prefix = format!("{name}{TEMPORARY_INFIX}");
     let Ok(entries) = fs::read_dir(parent_of(path)) else {
         return;
     };
@@ -116,7 +125,8 @@ pub(crate) fn remove_stale_temporaries(path: &Path) {
         };
         if pid != std::process::id() && process_is_gone(pid) {
             let stale = entry.path();
-            let _ = if stale.is_dir() {
+            // The entry's own type: a symlink named like a temporary is unlinked, not followed.
+            let _ = if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 fs::remove_dir_all(&stale)
             } else {
                 fs::remove_file(&stale)

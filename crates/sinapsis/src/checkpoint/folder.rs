@@ -9,7 +9,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::atomic::{
-    io_error, remove_stale_temporaries, replace_dir, sync_dir, with_suffix, write_synced,
+    io_error, remove_stale_temporaries, replace_dir, sync_dir, temporary_for, with_suffix,
+    write_synced,
 };
 use super::meta::{CheckpointMeta, OptimizerMeta, FORMAT_VERSION};
 use super::safetensors_file::{load_safetensors, safetensors_bytes};
@@ -137,7 +138,7 @@ impl Checkpoint {
     /// # Errors
     /// [`Error::Data`] naming the file or folder that could not be written or renamed.
     pub fn save(&self, dir: &Path) -> Result<()> {
-        let staged = with_suffix(dir, &format!(".tmp-{}", std::process::id()));
+        let staged = temporary_for(dir);
         let result = self
             .write_into(&staged)
             .and_then(|()| replace_dir(&staged, dir));
