@@ -304,6 +304,36 @@ fn linear_relu_fused_and_general() {
 }
 
 #[test]
+fn linear_after_relu() {
+    // The second layer masks its input gradient for the ReLU (fused or not) before it.
+    let mut gen = Generator::new(10);
+    let leaves = [
+        leaf(&mut gen, &[7, 4]),
+        leaf(&mut gen, &[5, 4]),
+        leaf(&mut gen, &[5]),
+        leaf(&mut gen, &[3, 5]),
+        leaf(&mut gen, &[3]),
+    ];
+    gradcheck(
+        |xs| {
+            xs[0]
+                .linear_relu(&xs[1], Some(&xs[2]))?
+                .linear(&xs[3], Some(&xs[4]))
+        },
+        &leaves,
+    )
+    .unwrap();
+    gradcheck(
+        |xs| {
+            let h = xs[0].linear(&xs[1], Some(&xs[2]))?.relu()?;
+            h.linear_relu(&xs[3], Some(&xs[4]))?.add(&h.sum([1], true)?)
+        },
+        &leaves,
+    )
+    .unwrap();
+}
+
+#[test]
 fn binary_cross_entropy_both_inputs() {
     let mut gen = Generator::new(11);
     // Probabilities away from 0 and 1, where the clamped logs are smooth.

@@ -376,6 +376,110 @@ fn linear_relu_matches_linear_then_relu() {
         .is_nan());
 }
 
+/// Values and gradients of every leaf for `f(leaves)` under a non-uniform upstream
+/// gradient (a weighted sum of the output).
+fn grads_of(
+    f: impl Fn(&[Tensor]) -> sinapsis_core::Result<Tensor>,
+    leaves: &[&Tensor],
+    weights: &Tensor,
+) -> Vec<Vec<f64>> {
+    let leaves: Vec<Tensor> = leaves
+        .iter()
+        .map(|t| t.detach().requires_grad_(true).unwrap())
+        .collect();
+    let y = f(&leaves).unwrap();
+    y.mul(weights)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    let mut out = vec![y.to_f64_vec().unwrap()];
+    out.extend(
+        leaves
+            .iter()
+            .map(|t| t.grad().unwrap().to_f64_vec().unwrap()),
+    );
+    out
+}
+
+#[test]
+fn linear_after_relu_masks_its_input_gradient_in_one_pass() {
+    // A linear layer reading a ReLU's output masks its input gradient itself, in one
+    // blocked pass with its weight gradient (`cpu::linear_grad`), and the ReLU skips its
+    // own mask. The oracle is the same network from unfused ops (matmul, add, relu), whose
+    // backward takes none of those paths. Shapes: one block; several blocks in one chunk;
+    // several chunks shared across threads (5000 x 100 hidden).
+    let mut gen = Generator::new(24);
+    for (n, k, hidden, m) in [(3, 4, 5, 2), (700, 13, 37, 10), (5000, 20, 100, 10)] {
+        for dtype in [DType::F32, DType::F64] {
+            let x = gen.randn(vec![n, k], dtype).unwrap();
+            let w1 = gen.randn(vec![hidden, k], dtype).unwrap();
+            let b1 = gen.randn(vec![hidden], dtype).unwrap();
+            // The second weight stored transposed: the kernel reads it through its strides.
+            let w2 = gen.randn(vec![hidden, m], dtype).unwrap().t().unwrap();
+            let b2 = gen.randn(vec![m], dtype).unwrap();
+            let weights = gen.randn(vec![n, m], dtype).unwrap();
+            let leaves = [&x, &w1, &b1, &w2, &b2];
+            let tol = if dtype == DType::F32 { 1e-4 } else { 1e-11 };
+            let plain = |xs: &[Tensor]| {
+                let h = xs[0].matmul(&xs[1].t()?)?.add(&xs[2])?.relu()?;
+                h.matmul(&xs[3].t()?)?.add(&xs[4])
+            };
+            let want = grads_of(plain, &leaves, &weights);
+            // Fan-out: the hidden layer also feeds a plain op, whose unmasked share makes
+            // the ReLU mask the sum itself.
+            let plain_fan_out = |xs: &[Tensor]| {
+                let h = xs[0].matmul(&xs[1].t()?)?.add(&xs[2])?.relu()?;
+                let side = h.sum([1], true)?.mul_scalar(0.5)?;
+                h.matmul(&xs[3].t()?)?.add(&xs[4])?.add(&side)
+            };
+            let want_fan_out = grads_of(plain_fan_out, &leaves, &weights);
+            type Hidden = fn(&[Tensor]) -> sinapsis_core::Result<Tensor>;
+            let hidden_layers: [(&str, Hidden); 2] = [
+                ("linear_relu", |xs| xs[0].linear_relu(&xs[1], Some(&xs[2]))),
+                ("linear then relu", |xs| {
+                    xs[0].linear(&xs[1], Some(&xs[2]))?.relu()
+                }),
+            ];
+            for (name, hidden_layer) in hidden_layers {
+                let what = format!("{n}x{k}-{hidden}-{m} {dtype:?} {name}");
+                let net = |xs: &[Tensor]| hidden_layer(xs)?.linear(&xs[3], Some(&xs[4]));
+                let got = grads_of(net, &leaves, &weights);
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    close(&format!("{what}: output/gradient {i}"), g, w, tol);
+                }
+                let fan_out = |xs: &[Tensor]| {
+                    let h = hidden_layer(xs)?;
+                    let side = h.sum([1], true)?.mul_scalar(0.5)?;
+                    h.linear(&xs[3], Some(&xs[4]))?.add(&side)
+                };
+                let got = grads_of(fan_out, &leaves, &weights);
+                for (i, (g, w)) in got.iter().zip(&want_fan_out).enumerate() {
+                    close(&format!("{what} fan-out: output/gradient {i}"), g, w, tol);
+                }
+            }
+            // The weight gradient's partial sums are added in a fixed order: the same bits
+            // on one thread.
+            let net = |xs: &[Tensor]| {
+                xs[0]
+                    .linear_relu(&xs[1], Some(&xs[2]))?
+                    .linear(&xs[3], None)
+            };
+            let many = grads_of(net, &leaves[..4], &weights);
+            let one = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .unwrap()
+                .install(|| grads_of(net, &leaves[..4], &weights));
+            assert_eq!(
+                many, one,
+                "{n}x{k}-{hidden}-{m} {dtype:?}: thread count changed bits"
+            );
+        }
+    }
+}
+
 #[test]
 fn column_sums_of_large_matrices() {
     // Above the threading threshold, in several blocks whose partials are added in order:

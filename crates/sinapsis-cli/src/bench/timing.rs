@@ -39,12 +39,20 @@ pub fn load_average() -> Option<f64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
-/// Keeps a core busy for `d` before timing starts.
+/// Keeps every thread of the pool busy for `d` before timing starts.
 ///
 /// NOTE: the reference machine's CPU runs slower for a while after idling (README: "warm
 /// the CPU up for ~1 s before timing anything"); the PyTorch programs ran a ~0.2 s probe
-/// loop right before training, so each run here does the same.
+/// loop right before training, so each run here does the same. On every thread, not just
+/// the caller's: warming one core left W3's first epoch at 160-225 ms instead of ~60 in
+/// about half the runs (a 1 s warm-up of one core did no better), adding 1.5 ms to its
+/// mean epoch.
 pub fn warm_up(d: Duration) {
+    rayon::broadcast(|_| spin(d));
+}
+
+/// Busy work for `d` on the calling thread.
+fn spin(d: Duration) {
     let start = Instant::now();
     let mut x = 0u64;
     while start.elapsed() < d {

@@ -1,6 +1,9 @@
-//! Every backward rule, in one exhaustive `match`: a new `Op` variant without a rule does not
-//! compile. Each rule receives the op's output and its upstream gradient `g` (same shape as
-//! the output) and returns one gradient per input (`None` where none is needed).
+//! Every backward rule, in one exhaustive `match` (`rule`): a new `Op` variant without a rule
+//! does not compile. Each rule receives the op's output and its upstream gradient `g` (same
+//! shape as the output) and returns one gradient per input (`None` where none is needed).
+//! `apply` runs them, and is where a gradient already masked for a ReLU skips the mask: a
+//! linear layer reading a ReLU's output masks its input gradient itself (see
+//! `Op::ends_in_relu`).
 //!
 //! Conventions follow PyTorch: relu'(0) = 0, abs'(0) = 0, clamp's gradient is 0 at its
 //! bounds, maximum/minimum split ties in half, amax/amin/max() spread it evenly over ties,
@@ -210,8 +213,39 @@ impl Map3 for BinaryGrad {
     }
 }
 
-/// The gradient for each input of `op`, given its output and upstream gradient `g`.
-pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor) -> Result<Grads> {
+/// What [`apply`] gives back: one gradient per input, and which input's gradient (if
+/// any) is already zero wherever that input, a ReLU's output, is 0.
+pub(super) struct Applied {
+    pub grads: Grads,
+    pub relu_masked_input: Option<usize>,
+}
+
+/// The gradient for each input of `op`, given its output and upstream gradient `g`;
+/// `g_relu_masked` says `g` was masked already by the ops that read this output (see
+/// `Op::ends_in_relu`), so a ReLU need not mask it again.
+pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor, g_relu_masked: bool) -> Result<Applied> {
+    let need = |t: &Tensor| t.requires_grad();
+    let plain = |grads| Applied {
+        grads,
+        relu_masked_input: None,
+    };
+    Ok(match op {
+        Op::Linear { x, w, b, relu } => {
+            // 2-D operands (`linear` fuses only those); see tensor/linear.rs.
+            let r = linear_backward((x, w, b.as_ref()), (*relu, g_relu_masked), out, g, need)?;
+            Applied {
+                grads: smallvec![r.gx, r.gw, r.gb],
+                relu_masked_input: r.gx_relu_masked.then_some(0),
+            }
+        }
+        Op::Unary(_, UnaryOp::Relu) if g_relu_masked => plain(smallvec![Some(g.clone())]),
+        _ => plain(rule(op, out, g)?),
+    })
+}
+
+/// The gradient for each input of `op` (other than a linear layer, which [`apply`]
+/// handles), given its output and upstream gradient `g`.
+fn rule(op: &Op, out: &Tensor, g: &Tensor) -> Result<Grads> {
     let need = |t: &Tensor| t.requires_grad();
     Ok(match op {
         Op::Unary(x, u) => {
@@ -253,11 +287,7 @@ pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor) -> Result<Grads> {
             };
             smallvec![ga, gb]
         }
-        Op::Linear { x, w, b, relu } => {
-            // 2-D operands (`linear` fuses only those); see tensor/linear.rs.
-            let [gx, gw, gb] = linear_backward((x, w, b.as_ref()), *relu, out, g, need)?;
-            smallvec![gx, gw, gb]
-        }
+        Op::Linear { .. } => unreachable!("apply runs linear's backward"),
         Op::Reshape(x) => smallvec![Some(g.reshape(x.shape().clone())?)],
         Op::Permute(_, perm) => {
             let mut inverse = vec![0usize; perm.len()];

@@ -268,6 +268,19 @@ pub(crate) enum Op {
 }
 
 impl Op {
+    /// Whether this op's output is a ReLU's (`relu`, or a linear layer fused with one).
+    ///
+    /// The gradient for such an output reaches nothing but the op's own backward, which
+    /// zeroes it wherever the output is 0 (no retained gradients or hooks on intermediate
+    /// tensors). So an op that reads this output may zero its contribution there early, in
+    /// a pass it makes anyway, and mark it pre-masked (see `run_backward`).
+    pub(crate) fn ends_in_relu(&self) -> bool {
+        matches!(
+            self,
+            Op::Linear { relu: true, .. } | Op::Unary(_, UnaryOp::Relu)
+        )
+    }
+
     /// The tensors this op read; a gradient may flow to each.
     pub(crate) fn inputs(&self) -> SmallVec<[&Tensor; 3]> {
         let mut v = SmallVec::new();
@@ -375,34 +388,39 @@ pub(crate) fn run_backward(root: &Tensor, seed: Tensor) -> Result<()> {
     }
     let _guard = no_grad();
     let mut order = topo_order(root);
+    // Each pending gradient, and whether every contribution to it came pre-masked by a
+    // ReLU (see `Op::ends_in_relu`): masking is linear and idempotent, so a sum of masked
+    // parts is masked, and one unmasked part makes the sum unmasked.
     // Sized once: growing the map step by step rehashed it several times per backward.
-    let mut grads: NodeMap<Tensor> =
+    let mut grads: NodeMap<(Tensor, bool)> =
         NodeMap::with_capacity_and_hasher(order.len(), Default::default());
-    grads.insert(root.id(), seed);
+    grads.insert(root.id(), (seed, false));
     // Popping drops each node as soon as it is done, so saved tensors go early too.
     while let Some(node) = order.pop() {
-        let Some(grad) = grads.remove(&node.id()) else {
+        let Some((grad, relu_masked)) = grads.remove(&node.id()) else {
             continue;
         };
         let Some(op) = node.op() else {
             node.accumulate_grad(grad.contiguous()?)?;
             continue;
         };
-        let input_grads = backward::apply(op, &node, &grad)?;
+        let applied = backward::apply(op, &node, &grad, relu_masked)?;
         drop(grad);
-        for (input, g) in op.inputs().into_iter().zip(input_grads) {
+        for (i, (input, g)) in op.inputs().into_iter().zip(applied.grads).enumerate() {
             let Some(g) = g else { continue };
             if !input.requires_grad() {
                 continue;
             }
             debug_assert_eq!(g.dims(), input.dims(), "gradient shape for {op:?}");
+            let masked = applied.relu_masked_input == Some(i);
             match grads.entry(input.id()) {
                 Entry::Occupied(mut e) => {
-                    let sum = e.get().add(&g)?;
-                    e.insert(sum);
+                    let (sum, all_masked) = e.get();
+                    let entry = (sum.add(&g)?, *all_masked && masked);
+                    e.insert(entry);
                 }
                 Entry::Vacant(e) => {
-                    e.insert(g);
+                    e.insert((g, masked));
                 }
             }
         }

@@ -100,16 +100,16 @@ fn check_bounds<T>(what: &str, m: &MatRef<'_, T>, offset: usize, rows: usize, co
 
 /// A raw destination pointer that may cross threads; each thread writes a disjoint block.
 #[derive(Clone, Copy)]
-struct DstPtr<T>(*mut T);
+pub(crate) struct DstPtr<T>(pub(crate) *mut T);
 // SAFETY: only used to hand disjoint blocks of one buffer to rayon tasks, which all finish
-// before the buffer is used again (see `gemm_one`).
+// before the buffer is used again (see `gemm_one` and `linear_grad`).
 unsafe impl<T: Send> Send for DstPtr<T> {}
 unsafe impl<T: Send> Sync for DstPtr<T> {}
 
 impl<T> DstPtr<T> {
     /// The pointer. A method, so that closures capture the whole (`Send`) wrapper rather
     /// than its raw-pointer field.
-    fn get(self) -> *mut T {
+    pub(crate) fn get(self) -> *mut T {
         self.0
     }
 }
@@ -128,14 +128,44 @@ unsafe fn gemm_block<T: GemmElem>(
     (lhs, lhs_offset): (&MatRef<'_, T>, usize),
     (rhs, rhs_offset): (&MatRef<'_, T>, usize),
 ) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        gemm_block_into(
+            dst,
+            dst_rs,
+            (m, k, n),
+            (lhs, lhs_offset),
+            (rhs, rhs_offset),
+            false,
+        )
+    }
+}
+
+/// [`gemm_block`], or with `accumulate`, `dst += lhs @ rhs` (the destination read and
+/// added to).
+///
+/// # Safety
+/// As `gemm_block`, and with `accumulate` `dst` must also be valid for reads there.
+unsafe fn gemm_block_into<T: GemmElem>(
+    dst: *mut T,
+    dst_rs: usize,
+    (m, k, n): (usize, usize, usize),
+    (lhs, lhs_offset): (&MatRef<'_, T>, usize),
+    (rhs, rhs_offset): (&MatRef<'_, T>, usize),
+    accumulate: bool,
+) {
     if m == 0 || n == 0 || k == 0 {
-        return; // the caller's buffer is already zero, the value of an empty sum
+        // Without `accumulate` the caller's buffer is already zero, the value of an empty
+        // sum; with it, adding nothing leaves it as it is.
+        return;
     }
     check_bounds("lhs", lhs, lhs_offset, m, k);
     check_bounds("rhs", rhs, rhs_offset, k, n);
     // SAFETY: the operands were bounds-checked just above; the caller guarantees the
-    // destination block.
-    if unsafe { T::small_gemm(dst, dst_rs, (m, k, n), (lhs, lhs_offset), (rhs, rhs_offset)) } {
+    // destination block. The small kernels only overwrite.
+    if !accumulate
+        && unsafe { T::small_gemm(dst, dst_rs, (m, k, n), (lhs, lhs_offset), (rhs, rhs_offset)) }
+    {
         return;
     }
     // Strides of a size-1 dim are never multiplied by a non-zero index; normalising them to
@@ -143,8 +173,9 @@ unsafe fn gemm_block<T: GemmElem>(
     let unit = |size: usize, s: usize| if size == 1 { 1 } else { s as isize };
     // SAFETY: `check_bounds` proved that every element gemm reads, `offset + i*rs + j*cs`
     // for `i < rows`, `j < cols`, lies inside the operand's slice; the caller guarantees the
-    // destination block. `read_dst = false`: the old content of `dst` is never read (and
-    // `alpha` is ignored); `beta = 1` gives `dst = lhs @ rhs`. The operands are shared
+    // destination block. Without `accumulate`, `read_dst = false`: the old content of
+    // `dst` is never read (and `alpha` is ignored); `beta = 1` gives `dst = lhs @ rhs`.
+    // With it, `alpha = beta = 1` gives `dst = dst + lhs @ rhs`. The operands are shared
     // borrows, so nothing written aliases them.
     unsafe {
         gemm::gemm(
@@ -154,20 +185,62 @@ unsafe fn gemm_block<T: GemmElem>(
             dst,
             1,
             dst_rs as isize,
-            false,
+            accumulate,
             lhs.data.as_ptr().add(lhs_offset),
             unit(k, lhs.col_stride),
             unit(m, lhs.row_stride),
             rhs.data.as_ptr().add(rhs_offset),
             unit(n, rhs.col_stride),
             unit(k, rhs.row_stride),
-            T::zero(),
+            if accumulate { T::one() } else { T::zero() },
             T::one(),
             false,
             false,
             false,
             Parallelism::None,
         );
+    }
+}
+
+/// `dst = lhs @ rhs`, or with `accumulate` `dst += lhs @ rhs`, for one `(m x k) @ (k x n)`
+/// product on the calling thread; `dst` is row-major with row stride `dst_rs`. For kernels
+/// that work through a large product block by block while the blocks are in cache.
+///
+/// # Panics
+/// If an element of the product would fall outside `dst` or an operand (an internal bug).
+pub(crate) fn gemm_into<T: GemmElem>(
+    dst: &mut [T],
+    dst_rs: usize,
+    (m, k, n): (usize, usize, usize),
+    (lhs, lhs_offset): (&MatRef<'_, T>, usize),
+    (rhs, rhs_offset): (&MatRef<'_, T>, usize),
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(
+        n <= dst_rs && (m - 1) * dst_rs + n <= dst.len(),
+        "gemm_into: a {m}x{n} block with row stride {dst_rs} does not fit {} elements",
+        dst.len()
+    );
+    if k == 0 && !accumulate {
+        dst.chunks_mut(dst_rs)
+            .take(m)
+            .for_each(|row| row[..n].fill(T::zero()));
+        return;
+    }
+    // SAFETY: `dst` is an exclusive borrow that holds every `i * dst_rs + j` (checked just
+    // above); the operands are bounds-checked inside.
+    unsafe {
+        gemm_block_into(
+            dst.as_mut_ptr(),
+            dst_rs,
+            (m, k, n),
+            (lhs, lhs_offset),
+            (rhs, rhs_offset),
+            accumulate,
+        )
     }
 }
 
@@ -181,7 +254,7 @@ unsafe fn gemm_block<T: GemmElem>(
 /// starts on the pieces at once and waits only for pieces a helper has *claimed*, never for
 /// a helper to start: a helper that wakes late (or whose core is busy with another process)
 /// finds nothing left, and the product costs what it costs on one thread.
-fn for_each_piece(pieces: usize, threads: usize, f: &(dyn Fn(usize) + Sync)) {
+pub(crate) fn for_each_piece(pieces: usize, threads: usize, f: &(dyn Fn(usize) + Sync)) {
     let helpers = threads.min(pieces).saturating_sub(1);
     if helpers == 0 {
         (0..pieces).for_each(f);

@@ -3,6 +3,7 @@
 
 pub(crate) mod conv;
 pub(crate) mod fast_exp;
+pub(crate) mod linear_grad;
 pub(crate) mod matmul;
 pub(crate) mod pool;
 pub(crate) mod reduce;

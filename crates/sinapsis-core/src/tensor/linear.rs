@@ -4,6 +4,8 @@
 use super::matmul::{mm_2d, mm_2d_storage};
 use super::Tensor;
 use crate::autograd::Op;
+use crate::cpu::linear_grad::{relu_input_grads as relu_input_grads_kernel, ReluInputLinear};
+use crate::cpu::matmul::{GemmElem, MatRef};
 use crate::cpu::rows::{bias_relu, column_sums, relu_mask};
 use crate::storage::CpuStorage;
 use crate::Result;
@@ -129,22 +131,36 @@ fn dense<'a, T>(s: &'a [T], t: &Tensor) -> &'a [T] {
         .expect("made contiguous by the caller")]
 }
 
+/// The gradients of the fused op (`Op::Linear`) for its inputs, and whether `gx` comes
+/// already masked by a ReLU (see [`linear_backward`]).
+pub(crate) struct LinearGrads {
+    pub gx: Option<Tensor>,
+    pub gw: Option<Tensor>,
+    pub gb: Option<Tensor>,
+    /// `gx` is zero wherever `x` is: `x` is a ReLU's output, whose backward need not mask
+    /// this gradient again.
+    pub gx_relu_masked: bool,
+}
+
 /// The gradients of the fused op (`Op::Linear`) for its inputs `x`, `w`, `b`, given its
 /// output `y` and upstream gradient `g`; `need` says which inputs want one.
 ///
 /// With `relu`, `g` is first masked with the output (`g` where `y > 0`), the bias gradient
-/// summed in the same pass. The products run on swapped strides: `g W`, `g^T x`.
+/// summed in the same pass, unless `g_relu_masked` says a consumer of `y` did that already.
+/// The products run on swapped strides: `g W`, `g^T x`. When `x` is itself a ReLU's output,
+/// `g W` is masked where `x` is 0 in the same blocked pass as `g^T x`
+/// (`cpu::linear_grad`), and the result says so.
 pub(crate) fn linear_backward(
     (x, w, b): (&Tensor, &Tensor, Option<&Tensor>),
-    relu: bool,
+    (relu, g_relu_masked): (bool, bool),
     y: &Tensor,
     g: &Tensor,
     need: impl Fn(&Tensor) -> bool,
-) -> Result<[Option<Tensor>; 3]> {
+) -> Result<LinearGrads> {
     let need_b = b.is_some_and(&need);
     let cols = w.dims()[0];
     let g = g.contiguous()?;
-    let (g, gb) = if relu {
+    let (g, gb) = if relu && !g_relu_masked {
         let y = y.contiguous()?;
         let (masked, sums) = Tensor::with_cpus(&[&g, &y], |s| match (s[0], s[1]) {
             (CpuStorage::F32(gs), CpuStorage::F32(ys)) => {
@@ -170,7 +186,73 @@ pub(crate) fn linear_backward(
         (g, sums)
     };
     let gb = gb.map(|s| Tensor::from_storage(s, [cols].into()));
+    if need(x) && x.op().is_some_and(Op::ends_in_relu) {
+        let (gx, gw) = relu_input_grads(x, w, &g, need(w))?;
+        return Ok(LinearGrads {
+            gx: Some(gx),
+            gw,
+            gb,
+            gx_relu_masked: true,
+        });
+    }
     let gx = need(x).then(|| mm_2d(&g, false, w, false)).transpose()?;
     let gw = need(w).then(|| mm_2d(&g, true, x, false)).transpose()?;
-    Ok([gx, gw, gb])
+    Ok(LinearGrads {
+        gx,
+        gw,
+        gb,
+        gx_relu_masked: false,
+    })
+}
+
+/// `(g W) * (x > 0)` and, with `weight`, `g^T x`, for a linear layer whose input `x` is a
+/// ReLU's output; `g` is contiguous.
+fn relu_input_grads(
+    x: &Tensor,
+    w: &Tensor,
+    g: &Tensor,
+    weight: bool,
+) -> Result<(Tensor, Option<Tensor>)> {
+    let x = x.contiguous()?;
+    let (rows, inp, out) = (x.dims()[0], x.dims()[1], w.dims()[0]);
+    let (ws, wo) = (w.stride(), w.layout().offset());
+    let (gx, gw) = Tensor::with_cpus(&[g, &x, w], |s| {
+        fn run<T: GemmElem>(
+            (g, h, w): (&[T], &[T], &[T]),
+            (rows, out, inp): (usize, usize, usize),
+            (ws, wo): (&[usize], usize),
+            weight: bool,
+        ) -> (Vec<T>, Option<Vec<T>>) {
+            let w = MatRef {
+                data: w,
+                offset: wo,
+                row_stride: ws[0],
+                col_stride: ws[1],
+            };
+            let layer = ReluInputLinear {
+                g,
+                w,
+                h,
+                rows,
+                out,
+                inp,
+            };
+            relu_input_grads_kernel(&layer, weight)
+        }
+        let dims = (rows, out, inp);
+        match (s[0], s[1], s[2]) {
+            (CpuStorage::F32(gs), CpuStorage::F32(xs), CpuStorage::F32(w)) => {
+                let (gx, gw) = run((dense(gs, g), dense(xs, &x), w), dims, (ws, wo), weight);
+                (CpuStorage::F32(gx), gw.map(CpuStorage::F32))
+            }
+            (CpuStorage::F64(gs), CpuStorage::F64(xs), CpuStorage::F64(w)) => {
+                let (gx, gw) = run((dense(gs, g), dense(xs, &x), w), dims, (ws, wo), weight);
+                (CpuStorage::F64(gx), gw.map(CpuStorage::F64))
+            }
+            _ => unreachable!("linear's operands share its float dtype"),
+        }
+    });
+    let gx = Tensor::from_storage(gx, x.shape().clone());
+    let gw = gw.map(|s| Tensor::from_storage(s, w.shape().clone()));
+    Ok((gx, gw))
 }
