@@ -409,9 +409,16 @@ fn linear_after_relu_masks_its_input_gradient_in_one_pass() {
     // blocked pass with its weight gradient (`cpu::linear_grad`), and the ReLU skips its
     // own mask. The oracle is the same network from unfused ops (matmul, add, relu), whose
     // backward takes none of those paths. Shapes: one block; several blocks in one chunk;
-    // several chunks shared across threads (5000 x 100 hidden).
+    // several chunks shared across threads (5000 x 100 hidden); and a layer too wide for
+    // the register kernel (40 outputs, through gemm).
     let mut gen = Generator::new(24);
-    for (n, k, hidden, m) in [(3, 4, 5, 2), (700, 13, 37, 10), (5000, 20, 100, 10)] {
+    let shapes = [
+        (3, 4, 5, 2),
+        (700, 13, 37, 10),
+        (5000, 20, 100, 10),
+        (600, 8, 29, 40),
+    ];
+    for (n, k, hidden, m) in shapes {
         for dtype in [DType::F32, DType::F64] {
             let x = gen.randn(vec![n, k], dtype).unwrap();
             let w1 = gen.randn(vec![hidden, k], dtype).unwrap();

@@ -13,7 +13,9 @@
 //! compare this against.
 
 use super::matmul::{for_each_piece, gemm_into, DstPtr, GemmElem, MatRef};
+use super::narrow::masked_product;
 use super::pool::{recycle, take_dirty, take_zeroed};
+use std::borrow::Cow;
 
 /// Rows per block: `g W` and `h` for 256 rows of 100 features are 200 KB, within L2 with
 /// gemm's packed panels.
@@ -22,6 +24,10 @@ const BLOCK_ROWS: usize = 256;
 /// Rows per chunk: each chunk's weight gradient is a partial sum, and the partials are
 /// added in chunk order, so the result has the same bits on any number of threads.
 const CHUNK_ROWS: usize = 2048;
+
+/// Layers with at most this many outputs take the register kernel of [`super::narrow`] for
+/// `g W` rather than gemm (whose set-up and packing cost more than a product this shallow).
+const NARROW_OUT: usize = 32;
 
 /// Work (`rows * in`) from which chunks are shared across the rayon pool.
 const PAR_MIN_ELEMS: usize = super::PAR_THRESHOLD;
@@ -115,25 +121,46 @@ fn chunk_grads<T: GemmElem>(a: &ReluInputLinear<'_, T>, r0: usize, gx: &mut [T],
         row_stride: inp,
         col_stride: 1,
     };
+    // A narrow `g` (few outputs) takes the register kernel for `g W`, with `W` in rows.
+    let w_rows = (out <= NARROW_OUT).then(|| rows_of(&a.w, out, inp));
     let zero = T::zero();
     for b0 in (0..rows).step_by(BLOCK_ROWS) {
         let n = BLOCK_ROWS.min(rows - b0);
         let row = r0 + b0;
         let block = &mut gx[b0 * inp..(b0 + n) * inp];
-        gemm_into(
-            block,
-            inp,
-            (n, out, inp),
-            (&g, row * out),
-            (&a.w, a.w.offset),
-            false,
-        );
-        for (v, &h) in block.iter_mut().zip(&a.h[row * inp..(row + n) * inp]) {
-            *v = if h > zero { *v } else { zero };
+        let h_block = &a.h[row * inp..(row + n) * inp];
+        if let Some(w) = &w_rows {
+            let g_block = &a.g[row * out..(row + n) * out];
+            masked_product(block, (g_block, w, h_block), out);
+        } else {
+            gemm_into(
+                block,
+                inp,
+                (n, out, inp),
+                (&g, row * out),
+                (&a.w, a.w.offset),
+                false,
+            );
+            for (v, &h) in block.iter_mut().zip(h_block) {
+                *v = if h > zero { *v } else { zero };
+            }
         }
         if !gw.is_empty() {
             let lhs = (&g_t, row * out);
             gemm_into(gw, inp, (out, n, inp), lhs, (&h, row * inp), b0 > 0);
         }
     }
+}
+
+/// The `(out, in)` matrix `w` as contiguous rows (a copy only when it is strided, as a
+/// transposed weight is; narrow weights are small).
+fn rows_of<'a, T: GemmElem>(w: &MatRef<'a, T>, out: usize, inp: usize) -> Cow<'a, [T]> {
+    if w.col_stride == 1 && (w.row_stride == inp || out <= 1) {
+        return Cow::Borrowed(&w.data[w.offset..w.offset + out * inp]);
+    }
+    let mut rows = Vec::with_capacity(out * inp);
+    for o in 0..out {
+        rows.extend((0..inp).map(|i| w.data[w.offset + o * w.row_stride + i * w.col_stride]));
+    }
+    Cow::Owned(rows)
 }

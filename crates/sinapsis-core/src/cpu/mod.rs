@@ -5,6 +5,7 @@ pub(crate) mod conv;
 pub(crate) mod fast_exp;
 pub(crate) mod linear_grad;
 pub(crate) mod matmul;
+pub(crate) mod narrow;
 pub(crate) mod pool;
 pub(crate) mod reduce;
 pub mod reference;
