@@ -240,11 +240,12 @@ pub(crate) enum Op {
         x: Tensor,
         dim: usize,
     },
-    /// Per-row cross entropy of `(N, C)` logits against the i64 class indices `target`;
-    /// `lse` holds each row's log-sum-exp for the backward.
+    /// Per-row cross entropy of `(N, C)` logits against class indices (`target`, checked
+    /// to lie in `0..C` by the forward); `lse` holds each row's log-sum-exp for the
+    /// backward.
     CrossEntropyRows {
         x: Tensor,
-        target: Tensor,
+        target: Vec<usize>,
         lse: Tensor,
     },
     /// 2-D convolution; inputs `x`, `w` and the optional bias `b`, in that order.

@@ -180,7 +180,7 @@ impl Tensor {
         Ok(Tensor::from_op(loss, [rows].into(), &[self], || {
             Op::CrossEntropyRows {
                 x: self.clone(),
-                target: target.clone(),
+                target: t,
                 lse,
             }
         }))
@@ -205,16 +205,16 @@ fn class_indices(op: &'static str, target: &Tensor, classes: usize) -> Result<Ve
     Ok(out)
 }
 
-/// The gradient of [`Tensor::cross_entropy_rows`] for its logits `x`, given the upstream
-/// gradient `g` (one value per row).
+/// The gradient of [`Tensor::cross_entropy_rows`] for its logits `x`, given the checked
+/// class indices, the forward's log-sum-exps and the upstream gradient `g` (one value per
+/// row).
 pub(crate) fn cross_entropy_rows_backward(
     x: &Tensor,
-    target: &Tensor,
+    target: &[usize],
     lse: &Tensor,
     g: &Tensor,
 ) -> Result<Tensor> {
     let classes = x.dims()[1];
-    let t = class_indices("cross_entropy_rows", target, classes)?;
     let (x, g) = (x.contiguous()?, g.contiguous()?);
     let range = |t: &Tensor| {
         t.layout()
@@ -225,11 +225,11 @@ pub(crate) fn cross_entropy_rows_backward(
     let grad = Tensor::with_cpus(&[&x, lse, &g], |s| match (s[0], s[1], s[2]) {
         (CpuStorage::F32(x), CpuStorage::F32(lse), CpuStorage::F32(g)) => {
             let (x, g) = (&x[xr.clone()], &g[gr.clone()]);
-            CpuStorage::F32(backward(x, classes, (&t, lse, g), exp_in_place_f32))
+            CpuStorage::F32(backward(x, classes, (target, lse, g), exp_in_place_f32))
         }
         (CpuStorage::F64(x), CpuStorage::F64(lse), CpuStorage::F64(g)) => {
             let (x, g) = (&x[xr.clone()], &g[gr.clone()]);
-            CpuStorage::F64(backward(x, classes, (&t, lse, g), exp_in_place_f64))
+            CpuStorage::F64(backward(x, classes, (target, lse, g), exp_in_place_f64))
         }
         _ => unreachable!("the loss shares its logits' float dtype"),
     });

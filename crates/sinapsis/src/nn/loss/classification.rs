@@ -96,21 +96,24 @@ pub fn cross_entropy(
             label_smoothing,
         );
     }
-    let targets = ClassTargets::new(OP, input, target, class_weight.as_ref(), ignore_index)?;
     if input.rank() == 2
         && class_weight.is_none()
-        && targets.ignored.is_none()
         && label_smoothing == 0.0
+        && plain_class_indices(input, target, ignore_index)?
     {
-        // The usual case, (N, C) logits and plain class indices: one op.
+        // The usual case, (N, C) logits and class indices of which none is ignored: one op,
+        // and the mean is over all N rows. (Anything else, errors included, goes through
+        // `ClassTargets`: its pass over the targets builds three tensors this case does
+        // not need.)
         let rows = input.cross_entropy_rows(target)?;
         return match reduction {
             Reduction::None => Ok(rows),
             Reduction::Sum => rows.sum_all(),
-            Reduction::Mean => rows.sum_all()?.div_scalar(targets.total_weight),
+            Reduction::Mean => rows.sum_all()?.div_scalar(input.dims()[0] as f64),
             Reduction::BatchMean => unreachable!("rejected above"),
         };
     }
+    let targets = ClassTargets::new(OP, input, target, class_weight.as_ref(), ignore_index)?;
     let logp = input.log_softmax(1)?;
     let nll = targets.nll(&logp, reduction)?;
     if label_smoothing == 0.0 {
@@ -246,6 +249,19 @@ fn class_weight(
         values: w.to_f64_vec()?,
         view: w.detach().reshape(view_dims)?,
     }))
+}
+
+/// Whether `target` holds one i64 class index per row of the `(N, C)` logits `input`, each
+/// in `0..C` and none equal to `ignore_index`.
+fn plain_class_indices(input: &Tensor, target: &Tensor, ignore_index: i64) -> Result<bool> {
+    let (rows, classes) = (input.dims()[0], input.dims()[1] as i64);
+    if target.dtype() != DType::I64 || target.dims() != [rows] {
+        return Ok(false);
+    }
+    let values = target.to_vec::<i64>()?;
+    Ok(values
+        .iter()
+        .all(|&t| (0..classes).contains(&t) && t != ignore_index))
 }
 
 /// Class-index targets, checked and laid out for `gather`.
