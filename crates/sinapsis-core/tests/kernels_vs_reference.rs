@@ -406,8 +406,8 @@ fn grads_of(
 #[test]
 fn linear_after_relu_masks_its_input_gradient_in_one_pass() {
     // A linear layer reading a ReLU's output masks its input gradient itself, in one
-    // blocked pass with its weight gradient (`cpu::linear_grad`), and the ReLU skips its
-    // own mask. The oracle is the same network from unfused ops (matmul, add, relu), whose
+    // blocked pass with its weight gradient (`cpu::linear_grad`) that also sums it for the
+    // bias of the layer before, and the ReLU skips its own mask. The oracle is the same network from unfused ops (matmul, add, relu), whose
     // backward takes none of those paths. Shapes: one block; several blocks in one chunk;
     // several chunks shared across threads (5000 x 100 hidden); and a layer too wide for
     // the register kernel (40 outputs, through gemm).
@@ -442,6 +442,13 @@ fn linear_after_relu_masks_its_input_gradient_in_one_pass() {
                 h.matmul(&xs[3].t()?)?.add(&xs[4])?.add(&side)
             };
             let want_fan_out = grads_of(plain_fan_out, &leaves, &weights);
+            // Two linear readers: both mask and sum their share, and the shares add up.
+            let plain_two_readers = |xs: &[Tensor]| {
+                let h = xs[0].matmul(&xs[1].t()?)?.add(&xs[2])?.relu()?;
+                let second = h.matmul(&xs[3].t()?)?.mul_scalar(-0.5)?;
+                h.matmul(&xs[3].t()?)?.add(&xs[4])?.add(&second)
+            };
+            let want_two_readers = grads_of(plain_two_readers, &leaves, &weights);
             type Hidden = fn(&[Tensor]) -> sinapsis_core::Result<Tensor>;
             let hidden_layers: [(&str, Hidden); 2] = [
                 ("linear_relu", |xs| xs[0].linear_relu(&xs[1], Some(&xs[2]))),
@@ -464,6 +471,20 @@ fn linear_after_relu_masks_its_input_gradient_in_one_pass() {
                 let got = grads_of(fan_out, &leaves, &weights);
                 for (i, (g, w)) in got.iter().zip(&want_fan_out).enumerate() {
                     close(&format!("{what} fan-out: output/gradient {i}"), g, w, tol);
+                }
+                let two_readers = |xs: &[Tensor]| {
+                    let h = hidden_layer(xs)?;
+                    let second = h.linear(&xs[3], None)?.mul_scalar(-0.5)?;
+                    h.linear(&xs[3], Some(&xs[4]))?.add(&second)
+                };
+                let got = grads_of(two_readers, &leaves, &weights);
+                for (i, (g, w)) in got.iter().zip(&want_two_readers).enumerate() {
+                    close(
+                        &format!("{what} two readers: output/gradient {i}"),
+                        g,
+                        w,
+                        tol,
+                    );
                 }
             }
             // The weight gradient's partial sums are added in a fixed order: the same bits

@@ -9,7 +9,7 @@
 //! bounds, maximum/minimum split ties in half, amax/amin/max() spread it evenly over ties,
 //! max(dim) sends it to the returned index.
 
-use super::{BinaryOp, Op, UnaryOp};
+use super::{BinaryOp, GradHint, Op, UnaryOp};
 use crate::cpu::strided::zip3_map;
 use crate::layout::Layout;
 use crate::tensor::{
@@ -213,32 +213,33 @@ impl Map3 for BinaryGrad {
     }
 }
 
-/// What [`apply`] gives back: one gradient per input, and which input's gradient (if
-/// any) is already zero wherever that input, a ReLU's output, is 0.
+/// What [`apply`] gives back: one gradient per input, and for one input (its position)
+/// what is known about its gradient beyond the values.
 pub(super) struct Applied {
     pub grads: Grads,
-    pub relu_masked_input: Option<usize>,
+    pub input_hint: Option<(usize, GradHint)>,
 }
 
-/// The gradient for each input of `op`, given its output and upstream gradient `g`;
-/// `g_relu_masked` says `g` was masked already by the ops that read this output (see
-/// `Op::ends_in_relu`), so a ReLU need not mask it again.
-pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor, g_relu_masked: bool) -> Result<Applied> {
+/// The gradient for each input of `op`, given its output and upstream gradient `g`.
+/// `hint` says what the ops that read this output knew about `g`: masked already for a
+/// ReLU (see `Op::ends_in_relu`), so a ReLU need not mask it again; its column sums, so a
+/// linear layer need not sum them for its bias.
+pub(super) fn apply(op: &Op, out: &Tensor, g: &Tensor, hint: GradHint) -> Result<Applied> {
     let need = |t: &Tensor| t.requires_grad();
     let plain = |grads| Applied {
         grads,
-        relu_masked_input: None,
+        input_hint: None,
     };
     Ok(match op {
         Op::Linear { x, w, b, relu } => {
             // 2-D operands (`linear` fuses only those); see tensor/linear.rs.
-            let r = linear_backward((x, w, b.as_ref()), (*relu, g_relu_masked), out, g, need)?;
+            let r = linear_backward((x, w, b.as_ref()), *relu, out, (g, hint), need)?;
             Applied {
                 grads: smallvec![r.gx, r.gw, r.gb],
-                relu_masked_input: r.gx_relu_masked.then_some(0),
+                input_hint: Some((0, r.gx_hint)),
             }
         }
-        Op::Unary(_, UnaryOp::Relu) if g_relu_masked => plain(smallvec![Some(g.clone())]),
+        Op::Unary(_, UnaryOp::Relu) if hint.relu_masked => plain(smallvec![Some(g.clone())]),
         _ => plain(rule(op, out, g)?),
     })
 }

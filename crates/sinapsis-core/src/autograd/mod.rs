@@ -379,6 +379,33 @@ fn topo_order(root: &Tensor) -> Vec<Tensor> {
     order
 }
 
+/// What the backward walk knows about a pending gradient beyond its values, from the ops
+/// that produced it; each field holds for the sum of all contributions so far.
+#[derive(Default)]
+pub(crate) struct GradHint {
+    /// Zero wherever the tensor, a ReLU's output, is 0: masking is linear and idempotent,
+    /// so a sum of masked parts is masked, and one unmasked part makes the sum unmasked
+    /// (see `Op::ends_in_relu`).
+    pub relu_masked: bool,
+    /// The gradient's sums over its rows (`sum(0)` of a 2-D gradient: the bias gradient of
+    /// the linear layer that produced the tensor), where the producer had them for free.
+    pub column_sums: Option<Tensor>,
+}
+
+impl GradHint {
+    /// The hint for the sum of two contributions.
+    fn merge(self, other: GradHint) -> Result<GradHint> {
+        let column_sums = match (self.column_sums, other.column_sums) {
+            (Some(a), Some(b)) => Some(a.add(&b)?),
+            _ => None,
+        };
+        Ok(GradHint {
+            relu_masked: self.relu_masked && other.relu_masked,
+            column_sums,
+        })
+    }
+}
+
 pub(crate) fn run_backward(root: &Tensor, seed: Tensor) -> Result<()> {
     if !root.requires_grad() {
         return Err(Error::Autograd(
@@ -389,23 +416,21 @@ pub(crate) fn run_backward(root: &Tensor, seed: Tensor) -> Result<()> {
     }
     let _guard = no_grad();
     let mut order = topo_order(root);
-    // Each pending gradient, and whether every contribution to it came pre-masked by a
-    // ReLU (see `Op::ends_in_relu`): masking is linear and idempotent, so a sum of masked
-    // parts is masked, and one unmasked part makes the sum unmasked.
+    // Each pending gradient, with what is known about it (see `GradHint`).
     // Sized once: growing the map step by step rehashed it several times per backward.
-    let mut grads: NodeMap<(Tensor, bool)> =
+    let mut grads: NodeMap<(Tensor, GradHint)> =
         NodeMap::with_capacity_and_hasher(order.len(), Default::default());
-    grads.insert(root.id(), (seed, false));
+    grads.insert(root.id(), (seed, GradHint::default()));
     // Popping drops each node as soon as it is done, so saved tensors go early too.
     while let Some(node) = order.pop() {
-        let Some((grad, relu_masked)) = grads.remove(&node.id()) else {
+        let Some((grad, hint)) = grads.remove(&node.id()) else {
             continue;
         };
         let Some(op) = node.op() else {
             node.accumulate_grad(grad.contiguous()?)?;
             continue;
         };
-        let applied = backward::apply(op, &node, &grad, relu_masked)?;
+        let mut applied = backward::apply(op, &node, &grad, hint)?;
         drop(grad);
         for (i, (input, g)) in op.inputs().into_iter().zip(applied.grads).enumerate() {
             let Some(g) = g else { continue };
@@ -413,15 +438,19 @@ pub(crate) fn run_backward(root: &Tensor, seed: Tensor) -> Result<()> {
                 continue;
             }
             debug_assert_eq!(g.dims(), input.dims(), "gradient shape for {op:?}");
-            let masked = applied.relu_masked_input == Some(i);
+            let hint = match &mut applied.input_hint {
+                Some((at, hint)) if *at == i => std::mem::take(hint),
+                _ => GradHint::default(),
+            };
             match grads.entry(input.id()) {
                 Entry::Occupied(mut e) => {
-                    let (sum, all_masked) = e.get();
-                    let entry = (sum.add(&g)?, *all_masked && masked);
+                    let (sum, sum_hint) = e.get_mut();
+                    let merged = std::mem::take(sum_hint).merge(hint)?;
+                    let entry = (sum.add(&g)?, merged);
                     e.insert(entry);
                 }
                 Entry::Vacant(e) => {
-                    e.insert((g, masked));
+                    e.insert((g, hint));
                 }
             }
         }

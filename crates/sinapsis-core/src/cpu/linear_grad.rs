@@ -15,6 +15,7 @@
 use super::matmul::{for_each_piece, gemm_into, DstPtr, GemmElem, MatRef};
 use super::narrow::masked_product;
 use super::pool::{recycle, take_dirty, take_zeroed};
+use super::rows::{add_rows_into, sum_partials as sum_partials_in_order};
 use std::borrow::Cow;
 
 /// Rows per block: `g W` and `h` for 256 rows of 100 features are 200 KB, within L2 with
@@ -45,63 +46,95 @@ pub(crate) struct ReluInputLinear<'a, T> {
     pub inp: usize,
 }
 
-/// `(g W) * (h > 0)` (row-major `(rows, in)`) and, with `weight`, `g^T h` (`(out, in)`),
-/// for the layer in `a`.
+/// Which of the optional results [`relu_input_grads`] computes.
+#[derive(Clone, Copy)]
+pub(crate) struct ReluInputWants {
+    /// The weight gradient `g^T h`.
+    pub weight: bool,
+    /// The column sums of the masked input gradient (the bias gradient of the layer whose
+    /// ReLU produced `h`).
+    pub sums: bool,
+}
+
+/// What [`relu_input_grads`] computes.
+pub(crate) struct ReluInputGrads<T> {
+    /// `(g W) * (h > 0)`, row-major `(rows, in)`.
+    pub gx: Vec<T>,
+    /// `g^T h`, `(out, in)`.
+    pub gw: Option<Vec<T>>,
+    /// The sums over the rows of `gx`, `(in)`.
+    pub column_sums: Option<Vec<T>>,
+}
+
+/// The gradients of the layer in `a` that `wants` asks for; see [`ReluInputGrads`].
 ///
 /// `h > 0` is false for NaN, as ReLU's backward (`g` where the output is positive).
 pub(crate) fn relu_input_grads<T: GemmElem>(
     a: &ReluInputLinear<'_, T>,
-    weight: bool,
-) -> (Vec<T>, Option<Vec<T>>) {
+    wants: ReluInputWants,
+) -> ReluInputGrads<T> {
     let (rows, out, inp) = (a.rows, a.out, a.inp);
     debug_assert_eq!(a.g.len(), rows * out, "relu_input_grads: gradient size");
     debug_assert_eq!(a.h.len(), rows * inp, "relu_input_grads: input size");
-    let mut gx = take_dirty(rows * inp, T::zero());
+    let zero = T::zero();
+    let mut gx = take_dirty(rows * inp, zero);
     let chunks = rows.div_ceil(CHUNK_ROWS);
-    let wlen = if weight { out * inp } else { 0 };
-    let mut partials = take_dirty(chunks * wlen, T::zero());
-    if rows == 0 || inp == 0 {
-        // `gx` is empty; the weight gradient is an empty sum.
-        recycle(partials);
-        return (gx, weight.then(|| take_zeroed(out * inp, T::zero())));
-    }
-    let gx_base = DstPtr(gx.as_mut_ptr());
-    let partial_base = DstPtr(partials.as_mut_ptr());
-    let chunk = |c: usize| {
-        let r0 = c * CHUNK_ROWS;
-        let n = CHUNK_ROWS.min(rows - r0);
-        // SAFETY: chunk `c` owns rows `r0..r0 + n` of `gx` and partial `c`; no two chunks
-        // overlap, and both buffers outlive `for_each_piece` (which returns only when every
-        // chunk is done).
-        let gx = unsafe { std::slice::from_raw_parts_mut(gx_base.get().add(r0 * inp), n * inp) };
-        let gw = unsafe { std::slice::from_raw_parts_mut(partial_base.get().add(c * wlen), wlen) };
-        chunk_grads(a, r0, gx, gw);
-    };
-    if rows * inp >= PAR_MIN_ELEMS && chunks > 1 {
-        for_each_piece(chunks, rayon::current_num_threads(), &chunk);
-    } else {
-        (0..chunks).for_each(chunk);
-    }
-    let gw = weight.then(|| {
-        if chunks == 1 {
-            return std::mem::take(&mut partials);
+    let wlen = if wants.weight { out * inp } else { 0 };
+    let slen = if wants.sums { inp } else { 0 };
+    // Per chunk: its weight gradient (overwritten by its first block) and its column sums
+    // (added to, so zeroed).
+    let mut weight_partials = take_dirty(chunks * wlen, zero);
+    let mut sum_partials = take_zeroed(chunks * slen, zero);
+    if rows > 0 && inp > 0 {
+        let gx_base = DstPtr(gx.as_mut_ptr());
+        let weight_base = DstPtr(weight_partials.as_mut_ptr());
+        let sum_base = DstPtr(sum_partials.as_mut_ptr());
+        let chunk = |c: usize| {
+            let r0 = c * CHUNK_ROWS;
+            let n = CHUNK_ROWS.min(rows - r0);
+            // SAFETY: chunk `c` owns rows `r0..r0 + n` of `gx` and partial `c` of each
+            // buffer; no two chunks overlap, and the buffers outlive `for_each_piece`
+            // (which returns only when every chunk is done).
+            let (gx, gw, sums) = unsafe {
+                (
+                    std::slice::from_raw_parts_mut(gx_base.get().add(r0 * inp), n * inp),
+                    std::slice::from_raw_parts_mut(weight_base.get().add(c * wlen), wlen),
+                    std::slice::from_raw_parts_mut(sum_base.get().add(c * slen), slen),
+                )
+            };
+            chunk_grads(a, r0, gx, (gw, sums));
+        };
+        if rows * inp >= PAR_MIN_ELEMS && chunks > 1 {
+            for_each_piece(chunks, rayon::current_num_threads(), &chunk);
+        } else {
+            (0..chunks).for_each(chunk);
         }
-        let mut sum = take_dirty(wlen, T::zero());
-        sum.copy_from_slice(&partials[..wlen]);
-        for p in partials[wlen..].chunks_exact(wlen) {
-            for (s, &v) in sum.iter_mut().zip(p) {
-                *s += v;
-            }
-        }
-        sum
-    });
-    recycle(partials);
-    (gx, gw)
+    }
+    // The partials added in chunk order (the empty sum is zero).
+    let gw = wants
+        .weight
+        .then(|| sum_partials_in_order(&weight_partials, out * inp));
+    let column_sums = wants
+        .sums
+        .then(|| sum_partials_in_order(&sum_partials, inp));
+    recycle(weight_partials);
+    recycle(sum_partials);
+    ReluInputGrads {
+        gx,
+        gw,
+        column_sums,
+    }
 }
 
-/// One chunk starting at row `r0`: its rows of the masked input gradient into `gx`, and
-/// (when `gw` is not empty) its weight gradient `g^T h` over those rows into `gw`.
-fn chunk_grads<T: GemmElem>(a: &ReluInputLinear<'_, T>, r0: usize, gx: &mut [T], gw: &mut [T]) {
+/// One chunk starting at row `r0`: its rows of the masked input gradient into `gx`, and,
+/// unless empty, its weight gradient `g^T h` over those rows into `gw` and the column sums
+/// of its rows of `gx` added into `sums`.
+fn chunk_grads<T: GemmElem>(
+    a: &ReluInputLinear<'_, T>,
+    r0: usize,
+    gx: &mut [T],
+    (gw, sums): (&mut [T], &mut [T]),
+) {
     let (out, inp) = (a.out, a.inp);
     let rows = gx.len() / inp;
     let g = MatRef {
@@ -144,6 +177,10 @@ fn chunk_grads<T: GemmElem>(a: &ReluInputLinear<'_, T>, r0: usize, gx: &mut [T],
             for (v, &h) in block.iter_mut().zip(h_block) {
                 *v = if h > zero { *v } else { zero };
             }
+        }
+        if !sums.is_empty() {
+            // The block was just written: summed from cache, not memory.
+            add_rows_into(sums, block);
         }
         if !gw.is_empty() {
             let lhs = (&g_t, row * out);

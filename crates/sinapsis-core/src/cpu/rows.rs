@@ -55,7 +55,7 @@ pub(crate) fn bias_relu<T: FloatElem>(y: &mut [T], cols: usize, bias: Option<&[T
 }
 
 /// Adds each row of `x` (rows of `acc.len()` elements) into `acc`.
-fn add_rows_into<T: Summable>(acc: &mut [T], x: &[T]) {
+pub(crate) fn add_rows_into<T: Summable>(acc: &mut [T], x: &[T]) {
     for row in x.chunks_exact(acc.len()) {
         for (a, &v) in acc.iter_mut().zip(row) {
             *a += v;
@@ -64,7 +64,7 @@ fn add_rows_into<T: Summable>(acc: &mut [T], x: &[T]) {
 }
 
 /// Sums the per-block partials (`blocks x cols`, in block order) into one row.
-fn sum_partials<T: Summable>(partials: &[T], cols: usize) -> Vec<T> {
+pub(crate) fn sum_partials<T: Summable>(partials: &[T], cols: usize) -> Vec<T> {
     let mut out = take_zeroed(cols, T::zero());
     add_rows_into(&mut out, partials);
     out

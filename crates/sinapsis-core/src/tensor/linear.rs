@@ -3,8 +3,10 @@
 
 use super::matmul::{mm_2d, mm_2d_storage};
 use super::Tensor;
-use crate::autograd::Op;
-use crate::cpu::linear_grad::{relu_input_grads as relu_input_grads_kernel, ReluInputLinear};
+use crate::autograd::{GradHint, Op};
+use crate::cpu::linear_grad::{
+    relu_input_grads as relu_input_grads_kernel, ReluInputGrads, ReluInputLinear, ReluInputWants,
+};
 use crate::cpu::matmul::{GemmElem, MatRef};
 use crate::cpu::rows::{bias_relu, column_sums, relu_mask};
 use crate::storage::CpuStorage;
@@ -131,36 +133,36 @@ fn dense<'a, T>(s: &'a [T], t: &Tensor) -> &'a [T] {
         .expect("made contiguous by the caller")]
 }
 
-/// The gradients of the fused op (`Op::Linear`) for its inputs, and whether `gx` comes
-/// already masked by a ReLU (see [`linear_backward`]).
+/// The gradients of the fused op (`Op::Linear`) for its inputs, and what is known about
+/// `gx` (see [`linear_backward`]).
 pub(crate) struct LinearGrads {
     pub gx: Option<Tensor>,
     pub gw: Option<Tensor>,
     pub gb: Option<Tensor>,
-    /// `gx` is zero wherever `x` is: `x` is a ReLU's output, whose backward need not mask
-    /// this gradient again.
-    pub gx_relu_masked: bool,
+    pub gx_hint: GradHint,
 }
 
 /// The gradients of the fused op (`Op::Linear`) for its inputs `x`, `w`, `b`, given its
-/// output `y` and upstream gradient `g`; `need` says which inputs want one.
+/// output `y` and upstream gradient `g` with what the ops that read `y` knew about it
+/// (`hint`); `need` says which inputs want one.
 ///
 /// With `relu`, `g` is first masked with the output (`g` where `y > 0`), the bias gradient
-/// summed in the same pass, unless `g_relu_masked` says a consumer of `y` did that already.
-/// The products run on swapped strides: `g W`, `g^T x`. When `x` is itself a ReLU's output,
-/// `g W` is masked where `x` is 0 in the same blocked pass as `g^T x`
-/// (`cpu::linear_grad`), and the result says so.
+/// summed in the same pass, unless the hint says a reader of `y` did that already; the
+/// hint's column sums, when it has them, are the bias gradient. The products run on swapped
+/// strides: `g W`, `g^T x`. When `x` is itself a ReLU's output, `g W` is masked where `x`
+/// is 0 in the same blocked pass as `g^T x` (`cpu::linear_grad`), with the column sums of
+/// the result when the layer before wants them for its bias, and `gx_hint` says so.
 pub(crate) fn linear_backward(
     (x, w, b): (&Tensor, &Tensor, Option<&Tensor>),
-    (relu, g_relu_masked): (bool, bool),
+    relu: bool,
     y: &Tensor,
-    g: &Tensor,
+    (g, hint): (&Tensor, GradHint),
     need: impl Fn(&Tensor) -> bool,
 ) -> Result<LinearGrads> {
     let need_b = b.is_some_and(&need);
     let cols = w.dims()[0];
     let g = g.contiguous()?;
-    let (g, gb) = if relu && !g_relu_masked {
+    let (g, gb) = if relu && !hint.relu_masked {
         let y = y.contiguous()?;
         let (masked, sums) = Tensor::with_cpus(&[&g, &y], |s| match (s[0], s[1]) {
             (CpuStorage::F32(gs), CpuStorage::F32(ys)) => {
@@ -174,25 +176,35 @@ pub(crate) fn linear_backward(
             _ => unreachable!("linear's output and gradient share its float dtype"),
         });
         let masked = Tensor::from_storage(masked, g.shape().clone());
-        (masked, sums)
+        (masked, sums.map(|s| Tensor::from_storage(s, [cols].into())))
     } else {
-        let sums = need_b.then(|| {
-            g.with_cpu(|s, _| match s {
-                CpuStorage::F32(s) => CpuStorage::F32(column_sums(dense(s, &g), cols)),
-                CpuStorage::F64(s) => CpuStorage::F64(column_sums(dense(s, &g), cols)),
-                _ => unreachable!("linear's gradient is float"),
-            })
-        });
+        let sums = match hint.column_sums {
+            Some(sums) if need_b => Some(sums),
+            _ => need_b
+                .then(|| {
+                    g.with_cpu(|s, _| match s {
+                        CpuStorage::F32(s) => CpuStorage::F32(column_sums(dense(s, &g), cols)),
+                        CpuStorage::F64(s) => CpuStorage::F64(column_sums(dense(s, &g), cols)),
+                        _ => unreachable!("linear's gradient is float"),
+                    })
+                })
+                .map(|s| Tensor::from_storage(s, [cols].into())),
+        };
         (g, sums)
     };
-    let gb = gb.map(|s| Tensor::from_storage(s, [cols].into()));
-    if need(x) && x.op().is_some_and(Op::ends_in_relu) {
-        let (gx, gw) = relu_input_grads(x, w, &g, need(w))?;
+    if let Some(producer) = x.op().filter(|op| need(x) && op.ends_in_relu()) {
+        // The layer before (a linear layer fused with its ReLU) needs these sums for its
+        // bias: summed here while each block is in cache.
+        let sums = matches!(producer, Op::Linear { b: Some(b), .. } if b.requires_grad());
+        let (gx, gw, column_sums) = relu_input_grads(x, w, &g, need(w), sums)?;
         return Ok(LinearGrads {
             gx: Some(gx),
             gw,
             gb,
-            gx_relu_masked: true,
+            gx_hint: GradHint {
+                relu_masked: true,
+                column_sums,
+            },
         });
     }
     let gx = need(x).then(|| mm_2d(&g, false, w, false)).transpose()?;
@@ -201,28 +213,30 @@ pub(crate) fn linear_backward(
         gx,
         gw,
         gb,
-        gx_relu_masked: false,
+        gx_hint: GradHint::default(),
     })
 }
 
-/// `(g W) * (x > 0)` and, with `weight`, `g^T x`, for a linear layer whose input `x` is a
-/// ReLU's output; `g` is contiguous.
+/// `(g W) * (x > 0)`, with `weight` `g^T x`, and with `sums` the column sums of the first,
+/// for a linear layer whose input `x` is a ReLU's output; `g` is contiguous.
 fn relu_input_grads(
     x: &Tensor,
     w: &Tensor,
     g: &Tensor,
     weight: bool,
-) -> Result<(Tensor, Option<Tensor>)> {
+    sums: bool,
+) -> Result<(Tensor, Option<Tensor>, Option<Tensor>)> {
     let x = x.contiguous()?;
     let (rows, inp, out) = (x.dims()[0], x.dims()[1], w.dims()[0]);
     let (ws, wo) = (w.stride(), w.layout().offset());
-    let (gx, gw) = Tensor::with_cpus(&[g, &x, w], |s| {
+    let wanted = ReluInputWants { weight, sums };
+    let grads = Tensor::with_cpus(&[g, &x, w], |s| {
         fn run<T: GemmElem>(
             (g, h, w): (&[T], &[T], &[T]),
             (rows, out, inp): (usize, usize, usize),
             (ws, wo): (&[usize], usize),
-            weight: bool,
-        ) -> (Vec<T>, Option<Vec<T>>) {
+            wanted: ReluInputWants,
+        ) -> ReluInputGrads<T> {
             let w = MatRef {
                 data: w,
                 offset: wo,
@@ -237,22 +251,28 @@ fn relu_input_grads(
                 out,
                 inp,
             };
-            relu_input_grads_kernel(&layer, weight)
+            relu_input_grads_kernel(&layer, wanted)
         }
         let dims = (rows, out, inp);
+        type Storages = (CpuStorage, Option<CpuStorage>, Option<CpuStorage>);
+        fn as_storage<T>(r: ReluInputGrads<T>, wrap: fn(Vec<T>) -> CpuStorage) -> Storages {
+            (wrap(r.gx), r.gw.map(wrap), r.column_sums.map(wrap))
+        }
         match (s[0], s[1], s[2]) {
             (CpuStorage::F32(gs), CpuStorage::F32(xs), CpuStorage::F32(w)) => {
-                let (gx, gw) = run((dense(gs, g), dense(xs, &x), w), dims, (ws, wo), weight);
-                (CpuStorage::F32(gx), gw.map(CpuStorage::F32))
+                let r = run((dense(gs, g), dense(xs, &x), w), dims, (ws, wo), wanted);
+                as_storage(r, CpuStorage::F32)
             }
             (CpuStorage::F64(gs), CpuStorage::F64(xs), CpuStorage::F64(w)) => {
-                let (gx, gw) = run((dense(gs, g), dense(xs, &x), w), dims, (ws, wo), weight);
-                (CpuStorage::F64(gx), gw.map(CpuStorage::F64))
+                let r = run((dense(gs, g), dense(xs, &x), w), dims, (ws, wo), wanted);
+                as_storage(r, CpuStorage::F64)
             }
             _ => unreachable!("linear's operands share its float dtype"),
         }
     });
+    let (gx, gw, column_sums) = grads;
     let gx = Tensor::from_storage(gx, x.shape().clone());
     let gw = gw.map(|s| Tensor::from_storage(s, w.shape().clone()));
-    Ok((gx, gw))
+    let column_sums = column_sums.map(|s| Tensor::from_storage(s, [inp].into()));
+    Ok((gx, gw, column_sums))
 }
