@@ -46,7 +46,7 @@ pub fn load_average() -> Option<f64> {
 /// loop right before training, so each run here does the same. On every thread, not just
 /// the caller's: warming one core left W3's first epoch at 160-225 ms instead of ~60 in
 /// about half the runs (a 1 s warm-up of one core did no better), adding 1.5 ms to its
-/// mean epoch.
+/// mean epoch; warming both made it rare (about one run in ten).
 pub fn warm_up(d: Duration) {
     rayon::broadcast(|_| spin(d));
 }
