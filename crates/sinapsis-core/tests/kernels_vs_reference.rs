@@ -317,25 +317,8 @@ fn linear_grads(
     (x, w, b): (&Tensor, &Tensor, Option<&Tensor>),
     weights: &Tensor,
 ) -> Vec<Vec<f64>> {
-    let leaves: Vec<Tensor> = [Some(x), Some(w), b]
-        .into_iter()
-        .flatten()
-        .map(|t| t.detach().requires_grad_(true).unwrap())
-        .collect();
-    let y = f(&leaves[0], &leaves[1], leaves.get(2)).unwrap();
-    y.mul(weights)
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .backward()
-        .unwrap();
-    let mut out = vec![y.to_f64_vec().unwrap()];
-    out.extend(
-        leaves
-            .iter()
-            .map(|t| t.grad().unwrap().to_f64_vec().unwrap()),
-    );
-    out
+    let leaves: Vec<&Tensor> = [Some(x), Some(w), b].into_iter().flatten().collect();
+    grads_of(|xs| f(&xs[0], &xs[1], xs.get(2)), &leaves, weights)
 }
 
 #[test]
