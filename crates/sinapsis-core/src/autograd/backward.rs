@@ -1,9 +1,9 @@
 //! Every backward rule, in one exhaustive `match` (`rule`): a new `Op` variant without a rule
 //! does not compile. Each rule receives the op's output and its upstream gradient `g` (same
 //! shape as the output) and returns one gradient per input (`None` where none is needed).
-//! `apply` runs them, and is where a gradient already masked for a ReLU skips the mask: a
-//! linear layer reading a ReLU's output masks its input gradient itself (see
-//! `Op::ends_in_relu`).
+//! `apply` runs them, and is where the gradient hints act: a linear layer reading a ReLU's
+//! output masks its input gradient itself and may sum it for the layer before (see
+//! `GradHint`), so that ReLU skips its mask and that layer its bias sums.
 //!
 //! Conventions follow PyTorch: relu'(0) = 0, abs'(0) = 0, clamp's gradient is 0 at its
 //! bounds, maximum/minimum split ties in half, amax/amin/max() spread it evenly over ties,

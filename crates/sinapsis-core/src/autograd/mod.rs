@@ -274,7 +274,7 @@ impl Op {
     /// The gradient for such an output reaches nothing but the op's own backward, which
     /// zeroes it wherever the output is 0 (no retained gradients or hooks on intermediate
     /// tensors). So an op that reads this output may zero its contribution there early, in
-    /// a pass it makes anyway, and mark it pre-masked (see `run_backward`).
+    /// a pass it makes anyway, and say so in the gradient's [`GradHint`].
     pub(crate) fn ends_in_relu(&self) -> bool {
         matches!(
             self,
